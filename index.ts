@@ -1,0 +1,38 @@
+// grapevine: the public API. Re-exports by name; see README.md.
+export { Replica, createId } from './lib/replica/replica'
+export type { ReplicaOptions } from './lib/replica/replica'
+export type { ReceiveResult, StreamHost, UpdateListener } from './lib/replica/host'
+export { compareUpdates, sortUpdates, wins } from './lib/replica/compare'
+
+export { Model } from './lib/models/model'
+export type { ModelChange, ModelOptions } from './lib/models/model'
+export { Value } from './lib/models/value'
+export type { ValueOptions } from './lib/models/value'
+export { Events } from './lib/models/events'
+export type { EventsChange, EventsOptions, EventListener } from './lib/models/events'
+
+export { VectorClock } from './lib/clock/vector-clock'
+export { HybridClock, TICK } from './lib/clock/hybrid-clock'
+export type { WallClock } from './lib/clock/hybrid-clock'
+
+export { GrapevineError, isGrapevineError } from './lib/errors/grapevine-error'
+export type { ErrorCode } from './lib/errors/grapevine-error'
+
+export { createReplicaStream } from './lib/stream/replica-stream'
+export type { ReplicaStream, StreamOptions } from './lib/stream/replica-stream'
+export type { StreamStats } from './lib/stream/stats'
+export { connect, whenClosed } from './lib/stream/connect'
+export type { ConnectOptions, Disconnect, Streamable } from './lib/stream/connect'
+export { createPullStream, toPull } from './lib/pull/pull-stream'
+export type { PullDuplex } from './lib/pull/pull-stream'
+
+export { LineDecoder, DEFAULT_LIMITS } from './lib/wire/line-decoder'
+export type { FrameLimits } from './lib/wire/line-decoder'
+export { decodeMessage, checkUpdate } from './lib/wire/messages'
+export type { WireMessage, DecodedHeader } from './lib/wire/messages'
+export { Session } from './lib/session/session'
+export type { SessionRoles, SessionStep } from './lib/session/session'
+export { Outbox } from './lib/session/outbox'
+export type { OutboxOptions, HistorySource } from './lib/session/outbox'
+export { SYNC, isSourceId, isTimestamp, sourceId, timestamp, MAX_SOURCE_LENGTH } from './lib/wire/types'
+export type { ClockJSON, Header, Message, SourceId, Timestamp, Update } from './lib/wire/types'

@@ -1,0 +1,60 @@
+import { type Timestamp, timestamp } from '../wire/types'
+
+/** A source of wall-clock time in milliseconds (injectable for tests). */
+export type WallClock = () => number
+
+/**
+ * Smallest step between two local timestamps. A power of two, so
+ * `ms + k * TICK` stays exact in a double for today's epoch values
+ * (41 bits of milliseconds plus 10 bits of fraction fit in 53).
+ */
+export const TICK = 1 / 1024
+
+/**
+ * Hybrid logical clock issuing millisecond timestamps as plain numbers, so
+ * they stay compatible with scuttlebutt's floats. Each timestamp is at least
+ * the wall clock and strictly greater than every timestamp this clock has
+ * issued or observed; a wall clock that steps back cannot make a later write
+ * lose.
+ */
+export class HybridClock {
+  private lastTs = 0
+
+  constructor (private readonly wall: WallClock = Date.now) {}
+
+  /** Issue the next timestamp. */
+  next (): Timestamp {
+    const wall = this.wall()
+    const ts = wall > this.lastTs ? wall : this.lastTs + TICK
+    // Far beyond today's epoch TICK could vanish in rounding: step by ulp.
+    this.lastTs = ts > this.lastTs ? ts : nextUp(this.lastTs)
+    return timestamp(this.lastTs)
+  }
+
+  /** Move past a timestamp seen elsewhere (never moves back). */
+  observe (ts: number): void {
+    if (ts > this.lastTs) this.lastTs = ts
+  }
+
+  /** The latest timestamp issued or observed. */
+  get last (): number {
+    return this.lastTs
+  }
+
+  /** Restore a previously read `last` (used to undo an observe on rejection). */
+  reset (last: number): void {
+    this.lastTs = last
+  }
+
+  /** Current wall-clock time, from the injected source. */
+  wallNow (): number {
+    return this.wall()
+  }
+}
+
+function nextUp (x: number): number {
+  const buf = new Float64Array([x])
+  const bits = new BigInt64Array(buf.buffer)
+  bits[0] = (bits[0] as bigint) + 1n
+  return buf[0] as number
+}

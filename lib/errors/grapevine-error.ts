@@ -1,0 +1,56 @@
+/**
+ * Every error grapevine raises carries a stable `code`. Peer and network
+ * faults arrive as coded errors on the stream that met them; programmer
+ * mistakes throw at the call site with the same class.
+ */
+export type ErrorCode =
+  /** A line is not valid JSON (also: an HTTP request, a TLS hello, a BOM). */
+  | 'ERR_INVALID_JSON'
+  /** A line is not valid UTF-8. */
+  | 'ERR_INVALID_UTF8'
+  /** A line, complete or not, is longer than `maxLineBytes`. */
+  | 'ERR_LINE_TOO_LONG'
+  /** JSON nested deeper than `maxDepth`. */
+  | 'ERR_TOO_DEEP'
+  /** Missing, second or malformed header; update before header. */
+  | 'ERR_PROTOCOL'
+  /** An update of the wrong shape, or one the data type refuses. */
+  | 'ERR_INVALID_UPDATE'
+  /** An update timestamped further in the future than `maxDriftMs`. */
+  | 'ERR_CLOCK_DRIFT'
+  /** A signature that does not verify. */
+  | 'ERR_BAD_SIGNATURE'
+  /** Handshake or idle deadline passed. */
+  | 'ERR_TIMEOUT'
+  /** A peer kept sending rejected updates past `maxInvalid`. */
+  | 'ERR_TOO_MANY_INVALID'
+  /** A peer's clock names more sources than `maxSources`. */
+  | 'ERR_TOO_MANY_SOURCES'
+  /** The replica was disposed while the stream was open. */
+  | 'ERR_DISPOSED'
+  /** A bad argument passed by the caller (a programmer mistake). */
+  | 'ERR_INVALID_ARGUMENT'
+
+/** The one error class of grapevine: an `Error` with a `code`. */
+export class GrapevineError extends Error {
+  readonly code: ErrorCode
+  /** Extra facts about the failure (line number, source id, ...). */
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor (code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message)
+    this.name = 'GrapevineError'
+    this.code = code
+    this.details = details
+  }
+}
+
+/** True when `err` is a GrapevineError, optionally with the given code. */
+export function isGrapevineError (err: unknown, code?: ErrorCode): err is GrapevineError {
+  return err instanceof GrapevineError && (code === undefined || err.code === code)
+}
+
+/** Throw an ERR_INVALID_ARGUMENT error for a caller's mistake. */
+export function invalidArgument (message: string): never {
+  throw new GrapevineError('ERR_INVALID_ARGUMENT', message)
+}

@@ -1,0 +1,34 @@
+import type { VectorClock } from '../clock/vector-clock'
+import type { GrapevineError } from '../errors/grapevine-error'
+import type { SourceId, Update } from '../wire/types'
+
+/** What happened to an update offered to a replica. */
+export type ReceiveResult =
+  | { readonly status: 'applied' }
+  | { readonly status: 'old' }
+  | { readonly status: 'rejected', readonly error: GrapevineError }
+
+/** Called for every update the replica accepts, with the stream it came from. */
+export type UpdateListener = (update: Update, origin: unknown) => void
+
+/**
+ * The face a replica shows its streams. Streams depend on this interface
+ * only, so the stream layer never imports the replica class.
+ */
+export interface StreamHost {
+  readonly id: SourceId
+  /** The live clock; streams copy it, never share it. */
+  readonly clock: VectorClock
+  /** Updates newer than `clock`, ordered by `(ts, source)`. */
+  history (clock: VectorClock): Iterable<Update>
+  /** Offer a peer's update (already shape-checked) to the replica. */
+  receive (update: Update, origin: unknown): ReceiveResult
+  /** A peer's header claims we issued up to `ts`: never reuse those. */
+  observeOwnClock (ts: number): void
+  /** Subscribe to accepted updates; returns the unsubscribe function. */
+  subscribe (listener: UpdateListener): () => void
+  /** Track an open stream; `close` is called on dispose. Returns the untrack function. */
+  track (close: () => void): () => void
+  /** Default maximum drift (ms) into the future for peer timestamps. */
+  readonly maxDriftMs: number
+}

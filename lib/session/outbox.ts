@@ -1,0 +1,126 @@
+import { VectorClock } from '../clock/vector-clock'
+import type { Update } from '../wire/types'
+
+/** Where the outbox gets history from. */
+export interface HistorySource {
+  history (clock: VectorClock): Iterable<Update>
+}
+
+/** Options of an Outbox. */
+export interface OutboxOptions {
+  /**
+   * Live updates queued for a slow peer before the queue is dropped and
+   * later rebuilt from history. Default 4096.
+   */
+  maxQueue?: number
+}
+
+/**
+ * Decides what to send a peer next (pure, no I/O). It drains history since
+ * the peer's clock lazily, then "SYNC", then live updates. Every update it
+ * hands out advances its view of the peer's clock, so nothing is sent twice
+ * and nothing the peer sent us is echoed back. The live queue is bounded:
+ * when a peer reads too slowly the queue is dropped and, once the peer
+ * catches up, history since its clock is sent instead. The replica's state
+ * is the buffer, so memory stays bounded whatever the peer does.
+ */
+export class Outbox {
+  /** What we believe the peer has. */
+  readonly peerClock = new VectorClock()
+  private pending: Iterator<Update> | undefined
+  private live: Update[] = []
+  private liveHead = 0
+  private overflowed = false
+  private started = false
+  private syncDone = false
+  private readonly maxQueue: number
+  /** Updates dropped from the live queue because the peer was slow. */
+  overflows = 0
+
+  constructor (private readonly source: HistorySource, opts: OutboxOptions = {}) {
+    this.maxQueue = opts.maxQueue ?? 4096
+  }
+
+  /** The peer's clock arrived: begin with history since it. */
+  start (peerClock: VectorClock): void {
+    if (this.started) return
+    this.started = true
+    this.peerClock.merge(peerClock)
+    this.pending = this.source.history(this.peerClock.clone())[Symbol.iterator]()
+  }
+
+  /** True once `start` was called. */
+  get isStarted (): boolean {
+    return this.started
+  }
+
+  /** The peer has this update (it sent it to us, or we sent it). */
+  peerHas (update: Update): void {
+    this.peerClock.advance(update[2], update[1])
+  }
+
+  /** A live update the peer may be missing. */
+  offer (update: Update): void {
+    if (!this.started || this.overflowed) return
+    if (!this.peerClock.isNewer(update[2], update[1])) return
+    if (this.live.length - this.liveHead >= this.maxQueue) {
+      this.overflowed = true
+      this.overflows++
+      this.live = []
+      this.liveHead = 0
+      return
+    }
+    this.live.push(update)
+  }
+
+  /** True when `take` would return something now. */
+  get hasWork (): boolean {
+    return this.started && (this.pending !== undefined || this.liveHead < this.live.length || this.overflowed)
+  }
+
+  /**
+   * Up to `max` messages to send now: updates, and "SYNC" once, after the
+   * first history. `onSync` is called when "SYNC" is placed.
+   */
+  take (max: number, out: Array<Update | 'SYNC'>, onSync: () => void): void {
+    while (out.length < max) {
+      if (this.pending !== undefined) {
+        const r = this.pending.next()
+        if (r.done === true) {
+          this.pending = undefined
+          if (!this.syncDone) {
+            this.syncDone = true
+            out.push('SYNC')
+            onSync()
+          }
+          continue
+        }
+        this.emit(r.value, out)
+      } else if (this.liveHead < this.live.length) {
+        const u = this.live[this.liveHead++] as Update
+        if (this.liveHead === this.live.length) {
+          this.live = []
+          this.liveHead = 0
+        }
+        this.emit(u, out)
+      } else if (this.overflowed) {
+        // The peer fell behind: what it misses is history since its clock.
+        this.overflowed = false
+        this.pending = this.source.history(this.peerClock.clone())[Symbol.iterator]()
+      } else {
+        return
+      }
+    }
+  }
+
+  /** Live updates waiting. */
+  get queued (): number {
+    return this.live.length - this.liveHead
+  }
+
+  private emit (u: Update, out: Array<Update | 'SYNC'>): void {
+    if (!this.peerClock.isNewer(u[2], u[1])) return
+    this.peerClock.advance(u[2], u[1])
+    out.push(u)
+  }
+}

@@ -1,0 +1,278 @@
+import { Readable, Writable } from 'node:stream'
+import duplexify from 'duplexify'
+import type { Duplex } from 'node:stream'
+import { VectorClock } from '../clock/vector-clock'
+import { GrapevineError } from '../errors/grapevine-error'
+import type { StreamHost } from '../replica/host'
+import { Outbox } from '../session/outbox'
+import { Session } from '../session/session'
+import { DEFAULT_LIMITS } from '../wire/line-decoder'
+import { decodeMessage } from '../wire/messages'
+import type { ClockJSON, Header, Update } from '../wire/types'
+import { createDecoder, createEncoder, type OutBatch } from './codec'
+import { type StreamStats, emptyStats } from './stats'
+
+/** Options of `replica.createStream(opts)`. */
+export interface StreamOptions {
+  /** Send our history and live updates. Default true. */
+  readable?: boolean
+  /** Apply the peer's updates. Default true. */
+  writable?: boolean
+  /** Keep streaming live updates after 'synced'. Default true; false ends the stream after 'synced'. */
+  tail?: boolean
+  /** Sent to the peer in our header as `meta`. */
+  meta?: unknown
+  /** Extra header fields (for example a protocol tag). */
+  headerFields?: Record<string, unknown>
+  /** Start at once as if the peer's header carried this clock (used by createReadStream). */
+  startClock?: ClockJSON
+  /** Longest incoming line in bytes. Default 1 MiB. */
+  maxLineBytes?: number
+  /** Deepest incoming JSON. Default 64. */
+  maxDepth?: number
+  /** Most sources accepted in a peer's clock. Default 100 000. */
+  maxSources?: number
+  /** Rejected updates tolerated before the stream is destroyed. Default 1000. */
+  maxInvalid?: number
+  /** Destroy the stream on the first rejected update. Default false. */
+  strict?: boolean
+  /** Live updates queued for a slow peer before falling back to history. Default 4096. */
+  maxQueue?: number
+  /** Messages per outgoing chunk. Default 256. */
+  batchSize?: number
+  /** A name, for logs and stats. */
+  name?: string
+}
+
+/** A replica's duplex stream, with its stats and lifecycle facts. */
+export interface ReplicaStream extends Duplex {
+  /** Live counters for this stream. */
+  readonly stats: StreamStats
+  /** The peer's header, once received. */
+  readonly peerHeader: Header | undefined
+  /** True once 'synced' fired. */
+  readonly synced: boolean
+  /** The error that destroyed this stream, if any. */
+  readonly error: Error | undefined
+  /** A name given in the options. */
+  readonly name: string | undefined
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/**
+ * Build the protocol-v1 duplex for a replica: a decoder (bytes to values)
+ * and an encoder (message batches to bytes), both through2 transforms,
+ * joined by duplexify. The session state machine and the outbox decide what
+ * happens; this function only wires them to streams.
+ *
+ * Events: 'header' (header), 'synced' and 'sync' (once), 'invalid' (err) for
+ * each rejected update, 'error' (err) once if destroyed by a fault, 'close'.
+ */
+export function createReplicaStream (host: StreamHost, opts: StreamOptions = {}): ReplicaStream {
+  const readable = opts.readable !== false
+  const writable = opts.writable !== false
+  const tail = opts.tail !== false
+  const batchSize = opts.batchSize ?? 256
+  const maxInvalid = opts.maxInvalid ?? 1000
+  const maxSources = opts.maxSources ?? 100_000
+  const limits = {
+    maxLineBytes: opts.maxLineBytes ?? DEFAULT_LIMITS.maxLineBytes,
+    maxDepth: opts.maxDepth ?? DEFAULT_LIMITS.maxDepth
+  }
+  const stats = emptyStats()
+  const session = new Session({ readable, writable })
+  const outbox = new Outbox(host, opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {})
+  let headerSent = false
+  let ending = false
+  let waiting = false
+  let closed = false
+
+  const header: Record<string, unknown> = { ...opts.headerFields, id: host.id, clock: host.clock.toJSON() }
+  if (opts.meta !== undefined) header.meta = opts.meta
+
+  const fill = (): void => {
+    if (closed || ending) return
+    const batch: Array<unknown> = []
+    if (!headerSent) {
+      headerSent = true
+      batch.push(header)
+    }
+    if (readable) {
+      outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
+    } else if (session.started || outbox.isStarted) {
+      // Write-only: nothing to send but the end of an empty history.
+      if (!sentEmptySync) {
+        sentEmptySync = true
+        batch.push('SYNC')
+        onSyncPlaced()
+      }
+    }
+    const updates = batch.length - (batch.includes('SYNC') ? 1 : 0) - (batch[0] === header ? 1 : 0)
+    stats.updatesSent += updates
+    stats.queueOverflows = outbox.overflows
+    if (batch.length === 0) {
+      waiting = true
+      return
+    }
+    waiting = false
+    if (!out.push(batch as OutBatch)) return
+    // push() may call read() again synchronously; otherwise keep filling.
+    if (!waiting && (outbox.hasWork || readyToEnd)) queueMicrotask(kick)
+  }
+  let sentEmptySync = false
+  let readyToEnd = false
+
+  const out = new Readable({
+    objectMode: true,
+    highWaterMark: 2,
+    read () { fill() }
+  })
+  const kick = (): void => {
+    if (readyToEnd && !ending) {
+      ending = true
+      out.push(null)
+      return
+    }
+    if (waiting) fill()
+  }
+
+  const onSyncPlaced = (): void => {
+    queueMicrotask(() => {
+      if (closed) return
+      stream.emit('syncSent')
+      const step = session.sentSync()
+      if (step.type === 'synced') onSynced()
+    })
+  }
+
+  const onSynced = (): void => {
+    s.synced = true
+    stream.emit('synced')
+    stream.emit('sync')
+    if (!tail) endOutgoing()
+  }
+
+  const endOutgoing = (): void => {
+    if (readyToEnd) return
+    readyToEnd = true
+    queueMicrotask(kick)
+  }
+
+  const encoder = createEncoder((n) => { stats.bytesSent += n })
+  const decoder = createDecoder(limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err))
+  const sink = new Writable({
+    objectMode: true,
+    write (values: unknown[], _enc, cb) {
+      for (const v of values) {
+        if (closed) break
+        handle(v)
+      }
+      cb()
+    },
+    final (cb) {
+      // The peer ended its side: finish ours once everything queued is out.
+      endOutgoing()
+      cb()
+    }
+  })
+  decoder.pipe(sink)
+  out.pipe(encoder)
+
+  const stream = duplexify(decoder, encoder) as unknown as ReplicaStream
+  const s = stream as unknown as Mutable<Pick<ReplicaStream, 'stats' | 'peerHeader' | 'synced' | 'error' | 'name'>>
+  s.stats = stats
+  s.peerHeader = undefined
+  s.synced = false
+  s.error = undefined
+  s.name = opts.name
+
+  const fatal = (err: Error): void => {
+    if (closed) return
+    s.error = err
+    stream.destroy(err)
+  }
+
+  // Always one listener, so a fault on an unwatched stream cannot crash
+  // the process; the error stays readable as `stream.error`.
+  stream.on('error', (err: Error) => { if (s.error === undefined) s.error = err })
+
+  const handle = (value: unknown): void => {
+    const msg = decodeMessage(value, maxSources)
+    if (msg instanceof GrapevineError) {
+      if (msg.code === 'ERR_INVALID_UPDATE') return reject(msg)
+      return fatal(msg)
+    }
+    const step = session.receive(msg)
+    switch (step.type) {
+      case 'start': {
+        const h = step.header
+        s.peerHeader = h.header
+        const mine = h.clock.get(host.id)
+        if (mine > host.clock.get(host.id)) host.observeOwnClock(mine)
+        stream.emit('header', h.header)
+        if (readable) outbox.start(h.clock)
+        else outbox.start(new VectorClock())
+        kick()
+        return
+      }
+      case 'apply': {
+        const u = step.update
+        stats.updatesReceived++
+        const r = host.receive(u, stream)
+        if (r.status === 'rejected') return reject(r.error)
+        if (r.status === 'old') stats.oldDropped++
+        else stats.updatesApplied++
+        outbox.peerHas(u)
+        return
+      }
+      case 'synced':
+        stream.emit('syncReceived')
+        return onSynced()
+      case 'fail':
+        return fatal(step.error)
+      case 'skip':
+        if (msg.kind === 'sync') stream.emit('syncReceived')
+    }
+  }
+
+  const reject = (err: GrapevineError): void => {
+    stats.rejected++
+    stream.emit('invalid', err)
+    if (opts.strict === true) fatal(err)
+    else if (stats.rejected > maxInvalid) {
+      fatal(new GrapevineError('ERR_TOO_MANY_INVALID', `peer sent more than ${maxInvalid} rejected updates`, { last: err.code }))
+    }
+  }
+
+  const unsubscribe = host.subscribe((update, origin) => {
+    if (origin === stream || !readable) return
+    outbox.offer(update)
+    if (waiting) kick()
+  })
+  const untrack = host.track(() => {
+    if (closed) return
+    endOutgoing()
+    stream.end()
+  })
+
+  let finished = false
+  let ended = false
+  const maybeClose = (): void => {
+    if (finished && ended && !closed) stream.destroy()
+  }
+  stream.on('finish', () => { finished = true; maybeClose() })
+  stream.on('end', () => { ended = true; maybeClose() })
+  stream.once('close', () => {
+    closed = true
+    unsubscribe()
+    untrack()
+    decoder.destroy()
+    out.destroy()
+  })
+
+  if (opts.startClock !== undefined) {
+    outbox.start(VectorClock.fromJSON(opts.startClock))
+  }
+  return stream
+}
