@@ -40,6 +40,8 @@ export interface StreamOptions {
   maxQueue?: number
   /** Messages per outgoing chunk. Default 256. */
   batchSize?: number
+  /** Destroy with ERR_TIMEOUT if the peer's header has not arrived within this many ms. Default 0 (off). */
+  handshakeTimeoutMs?: number
   /** A name, for logs and stats. */
   name?: string
 }
@@ -270,6 +272,16 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     decoder.destroy()
     out.destroy()
   })
+
+  const handshakeMs = opts.handshakeTimeoutMs ?? 0
+  if (handshakeMs > 0) {
+    const timer = setTimeout(() => {
+      if (!session.started) fatal(new GrapevineError('ERR_TIMEOUT', `no header within ${handshakeMs} ms`))
+    }, handshakeMs)
+    timer.unref()
+    stream.once('header', () => clearTimeout(timer))
+    stream.once('close', () => clearTimeout(timer))
+  }
 
   if (opts.startClock !== undefined) {
     outbox.start(VectorClock.fromJSON(opts.startClock))
