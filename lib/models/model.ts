@@ -1,8 +1,8 @@
 import type { VectorClock } from '../clock/vector-clock'
 import { invalidArgument } from '../errors/grapevine-error'
 import { Replica, type ReplicaOptions } from '../replica/replica'
-import { compareUpdates, wins } from '../replica/compare'
 import type { Update } from '../wire/types'
+import { LwwStore } from './lww-store'
 
 /** A Model change: `[key, value]` sets, `[key]` deletes. */
 export type ModelChange = readonly [key: string] | readonly [key: string, value: unknown]
@@ -24,9 +24,8 @@ function isModelChange (c: unknown): c is ModelChange {
  * a delete reports `value === undefined`.
  */
 export class Model extends Replica {
-  /** Winning update per key; deletes stay as tombstones so they replicate. */
-  private readonly store = new Map<string, Update<ModelChange>>()
-  private live = 0
+  /** Winning update per key, indexed by source; deletes stay as tombstones so they replicate. */
+  private readonly store = new LwwStore()
 
   constructor (opts: ModelOptions | string = {}) {
     super(opts)
@@ -42,8 +41,7 @@ export class Model extends Replica {
 
   /** The value of `key`, or undefined. */
   get (key: string): unknown {
-    const u = this.store.get(key)
-    return u !== undefined && u[0].length === 2 ? u[0][1] : undefined
+    return this.store.get(key)
   }
 
   /** Delete `key` everywhere (a tombstone that replicates). */
@@ -56,30 +54,29 @@ export class Model extends Replica {
 
   /** True when `key` holds a value. */
   has (key: string): boolean {
-    const u = this.store.get(key)
-    return u !== undefined && u[0].length === 2
+    return this.store.has(key)
   }
 
   /** Number of keys holding a value (O(1)). */
   get size (): number {
-    return this.live
+    return this.store.size
   }
 
   /** Number of deleted keys still kept as tombstones. */
   get tombstones (): number {
-    return this.store.size - this.live
+    return this.store.keyCount - this.store.size
   }
 
   /** Keys holding a value. */
   keys (): string[] {
     const out: string[] = []
-    for (const [k, u] of this.store) if (u[0].length === 2) out.push(k)
+    for (const [k] of this.store.entries()) out.push(k)
     return out
   }
 
   /** `[key, value]` pairs. */
   * entries (): IterableIterator<[string, unknown]> {
-    for (const [k, u] of this.store) if (u[0].length === 2) yield [k, u[0][1]]
+    yield * this.store.entries()
   }
 
   /** Call `fn(value, key)` for each key holding a value. */
@@ -100,22 +97,17 @@ export class Model extends Replica {
     const change = update[0]
     if (!isModelChange(change)) return false
     const key = change[0]
-    const cur = this.store.get(key)
-    if (cur !== undefined && !wins(update, cur)) return true // superseded: accepted, no effect
-    const u = update as Update<ModelChange>
-    this.store.set(key, u)
-    const wasLive = cur !== undefined && cur[0].length === 2
-    const isLive = change.length === 2
-    this.live += (isLive ? 1 : 0) - (wasLive ? 1 : 0)
-    const value = isLive ? change[1] : undefined
+    const value = change.length === 2 ? change[1] : undefined
+    if (change.length === 2 && value === undefined) return false // undefined is not JSON
+    // Superseded: accepted, no effect.
+    if (!this.store.put(key, value, update[1], update[2], update[3])) return true
     this.emit('change', key, value, update)
     this.emit(`change:${key}`, value, update)
     return true
   }
 
-  history (clock: VectorClock): Update[] {
-    const out: Update[] = []
-    for (const u of this.store.values()) if (clock.isNewer(u[2], u[1])) out.push(u)
-    return out.sort(compareUpdates)
+  /** Updates a peer at `clock` misses, read lazily from per-source logs. */
+  history (clock: VectorClock): Iterable<Update> {
+    return this.store.history(clock)
   }
 }
