@@ -17,10 +17,10 @@ export function format (figure: string, v: number | string | undefined): string 
   if (typeof v === 'string') return v
   if (!Number.isFinite(v)) return 'n/a'
   switch (figure) {
-    case 'ms': return v < 10 ? `${v.toFixed(2)} ms` : v < 1000 ? `${v.toFixed(0)} ms` : `${(v / 1000).toFixed(2)} s`
+    case 'ms': case 'cpuMs': return v < 10 ? `${v.toFixed(2)} ms` : v < 1000 ? `${v.toFixed(0)} ms` : `${(v / 1000).toFixed(2)} s`
     case 'bytes': case 'bytesAB': case 'bytesBA': case 'delivered':
       return v < 10_000 ? `${v.toFixed(0)} B` : v < 10_000_000 ? `${(v / 1000).toFixed(1)} kB` : `${(v / 1e6).toFixed(1)} MB`
-    case 'ups': return `${(v / 1000).toFixed(0)}k/s`
+    case 'ups': case 'upsCpu': return `${(v / 1000).toFixed(0)}k/s`
     case 'bytesPerKey': case 'bytesPerUpdate': return `${v.toFixed(1)} B`
     default: return `${v.toFixed(2)}x`
   }

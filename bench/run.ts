@@ -39,7 +39,7 @@ function cells (): Cell[] {
         label: `S1 sync ${transport} N=${fmtN(n)}`,
         systems: ALL,
         params: { n, transport, runs: n >= 1_000_000 ? 2 : n >= 100_000 ? 3 : 5, limitMs: q ? 30_000 : 40_000 },
-        figures: ['ms', 'bytesAB', 'bytesBA'],
+        figures: ['ms', 'cpuMs', 'bytesAB', 'bytesBA'],
         capMs: q ? 60_000 : 150_000
       })
     }
@@ -50,7 +50,7 @@ function cells (): Cell[] {
       label: `S2 reconnect N=${fmtN(q ? 10_000 : 100_000)} k=${k}`,
       systems: ALL,
       params: { n: q ? 10_000 : 100_000, k, runs: 5, limitMs: 60_000 },
-      figures: ['ms', 'bytes', 'overIdeal'],
+      figures: ['ms', 'cpuMs', 'bytes', 'overIdeal'],
       capMs: q ? 60_000 : 150_000
     })
   }
@@ -60,7 +60,7 @@ function cells (): Cell[] {
       label: `S3 live ${transport} N=${fmtN(q ? 20_000 : 200_000)}`,
       systems: ALL,
       params: { n: q ? 20_000 : 200_000, transport, runs: 3, limitMs: 60_000 },
-      figures: ['ups'],
+      figures: ['ups', 'upsCpu'],
       capMs: 150_000
     })
   }
@@ -69,7 +69,7 @@ function cells (): Cell[] {
     label: `S4 mesh 10x${q ? 100 : 1000}`,
     systems: ['grapevine', 'scuttlebutt', 'yjs'],
     params: { replicas: 10, writes: q ? 100 : 1_000, runs: 3, limitMs: 60_000 },
-    figures: ['ms', 'ratio'],
+    figures: ['ms', 'cpuMs', 'ratio'],
     capMs: 150_000
   })
   out.push({

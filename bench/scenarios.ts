@@ -37,6 +37,12 @@ export function entries (n: number, prefix: string): { keys: string[], values: s
   return { keys, values }
 }
 
+/** CPU time of this process since `from`, in ms (both replicas live here). */
+function cpuSince (from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from)
+  return (d.user + d.system) / 1000
+}
+
 /** Resolve once `cond()` holds, re-checked whenever a peer applies remote changes. */
 export function waitFor (peers: Peer[], cond: () => boolean, limitMs = 120_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -74,11 +80,12 @@ export const s1: Scenario = async (sys, p) => {
     a.fill(keys, values)
     const wire = await openWire(p.transport ?? 'pipe')
     collect()
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     wire.attach(a.stream(), b.stream())
     await waitFor([b], () => b.received >= size, p.limitMs)
     const ms = performance.now() - t0
-    const figures = { ms, bytesAB: wire.ab, bytesBA: wire.ba }
+    const figures = { ms, cpuMs: cpuSince(c0), bytesAB: wire.ab, bytesBA: wire.ba }
     const converged = b.size() === size && sameValues(b, keys, values)
     await wire.close()
     a.dispose()
@@ -128,10 +135,12 @@ export const s2: Scenario = async (sys, p) => {
     const wire = await openWire('tcp')
     const before = b.received
     collect()
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     wire.attach(a.stream(), b.stream())
     await waitFor([b], () => b.received >= before + ck.length, p.limitMs)
     const ms = performance.now() - t0
+    const cpuMs = cpuSince(c0)
     // Let the handshake finish so the bytes include both headers.
     await sleep(20)
     const bytes = wire.ab + wire.ba
@@ -139,7 +148,7 @@ export const s2: Scenario = async (sys, p) => {
     const converged = sameValues(b, ck, cv)
     await wire.close()
     await sleep(5)
-    if (r > 0) out.push({ figures: { ms, bytes, ideal, overIdeal: bytes / ideal }, converged })
+    if (r > 0) out.push({ figures: { ms, cpuMs, bytes, ideal, overIdeal: bytes / ideal }, converged })
   }
   a.dispose()
   b.dispose()
@@ -157,6 +166,7 @@ export const s3: Scenario = async (sys, p) => {
     wire.attach(a.stream(), b.stream())
     await sleep(20)
     collect()
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     const done = waitFor([b], () => b.received >= size, p.limitMs)
     for (let i = 0; i < size; i += 1000) {
@@ -166,7 +176,7 @@ export const s3: Scenario = async (sys, p) => {
     }
     await done
     const ms = performance.now() - t0
-    const figures = { ms, ups: size / (ms / 1000) }
+    const figures = { ms, ups: size / (ms / 1000), upsCpu: size / (cpuSince(c0) / 1000) }
     const converged = b.size() === size && sameValues(b, keys, values)
     await wire.close()
     a.dispose()
@@ -198,6 +208,7 @@ export const s4: Scenario = async (sys, p) => {
     await sleep(50)
     const target = (count - 1) * w
     collect()
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     const done = waitFor(peers, () => peers.every((q) => q.received >= target), p.limitMs)
     for (let j = 0; j < w; j += 100) {
@@ -209,6 +220,7 @@ export const s4: Scenario = async (sys, p) => {
     }
     await done
     const ms = performance.now() - t0
+    const cpuMs = cpuSince(c0)
     // Duplicates still in flight count too: wait for the links to go quiet.
     let last = -1
     for (;;) {
@@ -222,7 +234,7 @@ export const s4: Scenario = async (sys, p) => {
       peers.every((q) => q.get(`p0-${w - 1}`) === `v${w - 1}`)
     for (const wire of wires) await wire.close()
     for (const q of peers) q.dispose()
-    return { figures: { ms, delivered: last, ratio: last / minimum }, converged }
+    return { figures: { ms, cpuMs, delivered: last, ratio: last / minimum }, converged }
   }
   await once(Math.min(writes, 100))
   const out: Sample[] = []

@@ -10,6 +10,10 @@ export type ModelChange = readonly [key: string] | readonly [key: string, value:
 /** Options of `new Model()`; see ReplicaOptions. */
 export type ModelOptions = ReplicaOptions
 
+function isKeyEvent (name: string | symbol): boolean {
+  return typeof name === 'string' && name.startsWith('change:')
+}
+
 function isModelChange (c: unknown): c is ModelChange {
   return Array.isArray(c) && (c.length === 1 || c.length === 2) && typeof c[0] === 'string'
 }
@@ -26,9 +30,13 @@ function isModelChange (c: unknown): c is ModelChange {
 export class Model extends Replica {
   /** Winning update per key, indexed by source; deletes stay as tombstones so they replicate. */
   private readonly store = new LwwStore()
+  /** Listeners of 'change:<key>' events; without any, no event name is built per update. */
+  private keyListeners = 0
 
   constructor (opts: ModelOptions | string = {}) {
     super(opts)
+    this.on('newListener', (name: string | symbol) => { if (isKeyEvent(name)) this.keyListeners++ })
+    this.on('removeListener', (name: string | symbol) => { if (isKeyEvent(name)) this.keyListeners-- })
   }
 
   /** Set `key` to `value` (any JSON value but `undefined`). */
@@ -102,7 +110,7 @@ export class Model extends Replica {
     // Superseded: accepted, no effect.
     if (!this.store.put(key, value, update[1], update[2], update[3])) return true
     this.emit('change', key, value, update)
-    this.emit(`change:${key}`, value, update)
+    if (this.keyListeners > 0) this.emit(`change:${key}`, value, update)
     return true
   }
 

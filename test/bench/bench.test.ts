@@ -32,7 +32,7 @@ for (const name of ['grapevine', 'raw', 'scuttlebutt', 'yjs']) {
     const samples = await s1(rec.sys, { n, transport: 'pipe', runs: 2, limitMs: 10_000 })
     t.equal(samples.length, 2, 'one sample per measured run')
     for (const s of samples) {
-      t.deepEqual(Object.keys(s.figures).sort(), ['bytesAB', 'bytesBA', 'ms'])
+      t.deepEqual(Object.keys(s.figures).sort(), ['bytesAB', 'bytesBA', 'cpuMs', 'ms'])
       t.ok(s.figures.ms !== undefined && s.figures.ms > 0, 'time is positive')
       t.ok((s.figures.bytesAB ?? 0) > n * 10, 'A sent at least ten bytes per key')
       t.ok(s.converged, 'the scenario saw convergence')
