@@ -86,11 +86,12 @@ export class LineDecoder {
         throw new GrapevineError('ERR_INVALID_UTF8', 'line is not valid UTF-8', { line: this.lineNo })
       }
     }
-    if (text.trim() === '') return
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch {
+      // A line of whitespace only is blank; checked here so good lines skip it.
+      if (text.trim() === '') return
       throw new GrapevineError('ERR_INVALID_JSON', 'line is not JSON', { line: this.lineNo, sample: text.slice(0, 40) })
     }
     if (typeof value === 'object' && value !== null && exceedsDepth(value, this.limits.maxDepth)) {
@@ -104,8 +105,17 @@ export class LineDecoder {
   }
 }
 
-/** Iterative depth check (JSON.parse copes with deep input; recursion would not). */
+/**
+ * True when `root` nests deeper than `maxDepth` (JSON.parse copes with deep
+ * input). Recursion stops at `maxDepth` levels, so the stack stays bounded,
+ * and nothing is allocated for the common shallow case.
+ */
 export function exceedsDepth (root: object, maxDepth: number): boolean {
+  return maxDepth <= 512 ? deeper(root, maxDepth - 1) : deeperIterative(root, maxDepth)
+}
+
+/** The same check with an explicit stack, for limits too deep to recurse safely. */
+function deeperIterative (root: object, maxDepth: number): boolean {
   const stack: Array<[unknown, number]> = [[root, 1]]
   while (stack.length > 0) {
     const [v, d] = stack.pop() as [unknown, number]
@@ -117,6 +127,23 @@ export function exceedsDepth (root: object, maxDepth: number): boolean {
         const x: unknown = (v as Record<string, unknown>)[k]
         if (typeof x === 'object' && x !== null) stack.push([x, d + 1])
       }
+    }
+  }
+  return false
+}
+
+/** True when `v` has container children nested more than `budget` levels down. */
+function deeper (v: object, budget: number): boolean {
+  if (budget < 0) return true
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i]
+      if (typeof x === 'object' && x !== null && deeper(x, budget - 1)) return true
+    }
+  } else {
+    for (const k in v) {
+      const x: unknown = (v as Record<string, unknown>)[k]
+      if (typeof x === 'object' && x !== null && deeper(x, budget - 1)) return true
     }
   }
   return false
