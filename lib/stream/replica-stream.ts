@@ -101,18 +101,13 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       batch.push(header)
     }
     if (readable) {
-      outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
-    } else if (session.started || outbox.isStarted) {
+      stats.updatesSent += outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
+    } else if (outbox.isStarted && !sentEmptySync) {
       // Write-only: nothing to send but the end of an empty history.
-      if (!sentEmptySync) {
-        sentEmptySync = true
-        batch.push('SYNC')
-        onSyncPlaced()
-      }
+      sentEmptySync = true
+      batch.push('SYNC')
+      onSyncPlaced()
     }
-    const updates = batch.length - (batch.includes('SYNC') ? 1 : 0) - (batch[0] === header ? 1 : 0)
-    stats.updatesSent += updates
-    stats.queueOverflows = outbox.overflows
     if (batch.length === 0) {
       waiting = true
       return
@@ -250,6 +245,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const unsubscribe = host.subscribe((update, origin) => {
     if (origin === stream || !readable) return
     outbox.offer(update)
+    stats.queueOverflows = outbox.overflows
     if (waiting) kick()
   })
   const untrack = host.track(() => {
