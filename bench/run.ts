@@ -10,7 +10,7 @@ const argv = process.argv.slice(2)
 const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1'
 const only = listArg('--only')
 const onlySystems = listArg('--systems')
-const ALL = ['grapevine', 'raw', 'scuttlebutt', 'yjs']
+const ALL = ['grapevine', 'grapevine-bin', 'raw', 'scuttlebutt', 'yjs']
 
 function listArg (name: string): string[] | undefined {
   const a = argv.find((x) => x.startsWith(`${name}=`))
@@ -39,7 +39,7 @@ function cells (): Cell[] {
         label: `S1 sync ${transport} N=${fmtN(n)}`,
         systems: ALL,
         params: { n, transport, runs: n >= 1_000_000 ? 2 : n >= 100_000 ? 3 : 5, limitMs: q ? 30_000 : 40_000 },
-        figures: ['ms', 'cpuMs', 'bytesAB', 'bytesBA'],
+        figures: ['ms', 'cpuMs', 'bytesAB', 'bytesBA', 'bytesPerUpdate'],
         capMs: q ? 60_000 : 150_000
       })
     }
@@ -67,7 +67,7 @@ function cells (): Cell[] {
   out.push({
     scenario: 's4',
     label: `S4 mesh 10x${q ? 100 : 1000}`,
-    systems: ['grapevine', 'scuttlebutt', 'yjs'],
+    systems: ['grapevine', 'grapevine-bin', 'scuttlebutt', 'yjs'],
     params: { replicas: 10, writes: q ? 100 : 1_000, runs: 3, limitMs: 60_000 },
     figures: ['ms', 'cpuMs', 'ratio'],
     capMs: 150_000
@@ -133,7 +133,8 @@ async function main (): Promise<void> {
     }
   }
   printTable(rows, ALL)
-  printTargets(rows)
+  printTargets(rows, 'grapevine')
+  printTargets(rows, 'grapevine-bin')
   process.stdout.write(`\n${quick ? 'quick run (--quick: small N, not comparable)' : 'full run'}: ${((Date.now() - started) / 1000).toFixed(0)} s, every figure a median of several runs after a warm-up\n`)
 }
 

@@ -8,7 +8,9 @@ export type ErrorCode =
   | 'ERR_INVALID_JSON'
   /** A line is not valid UTF-8. */
   | 'ERR_INVALID_UTF8'
-  /** A line, complete or not, is longer than `maxLineBytes`. */
+  /** A binary frame (codec gv-bin/1) that does not parse. */
+  | 'ERR_INVALID_FRAME'
+  /** A line or binary frame, complete or not, is longer than `maxLineBytes`. */
   | 'ERR_LINE_TOO_LONG'
   /** JSON nested deeper than `maxDepth`. */
   | 'ERR_TOO_DEEP'

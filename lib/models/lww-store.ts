@@ -22,6 +22,7 @@ export class LwwStore {
   private sigAt: Map<number, string> | undefined
   private readonly logs: SourceLog[] = []
   private readonly logOf = new Map<string, SourceLog>()
+  private lastLog: SourceLog | undefined
   private liveKeys = 0
 
   /** Keys holding a value. */
@@ -59,31 +60,37 @@ export class LwwStore {
    * whether it did.
    */
   put (key: string, value: unknown, ts: Timestamp, source: SourceId, signature: string | undefined): boolean {
-    let slot = this.slotOf.get(key)
-    const log = this.logFor(source)
-    let loser: SourceLog | undefined
+    // Runs of updates from one source are the rule: skip the lookup for them.
+    const last = this.lastLog
+    const log = last !== undefined && last.id === source ? last : this.logFor(source)
+    const stored = value === undefined ? TOMBSTONE : value
+    const slot = this.slotOf.get(key)
     if (slot === undefined) {
-      slot = this.keyAt.length
-      if (slot === this.tsAt.length) this.grow()
-      this.slotOf.set(key, slot)
+      const at = this.keyAt.length
+      if (at === this.tsAt.length) this.grow()
+      this.slotOf.set(key, at)
       this.keyAt.push(key)
-      this.valueAt.push(undefined)
-    } else {
-      const curTs = this.tsAt[slot] as number
-      const cur = this.logs[this.srcAt[slot] as number] as SourceLog
-      if (curTs > ts || (curTs === ts && cur.id >= source)) return false
-      cur.stale++
-      if (this.valueAt[slot] !== TOMBSTONE) this.liveKeys--
-      loser = cur
+      this.valueAt.push(stored)
+      this.tsAt[at] = ts
+      this.srcAt[at] = log.index
+      if (value !== undefined) this.liveKeys++
+      if (signature !== undefined) (this.sigAt ??= new Map()).set(at, signature)
+      log.append(ts, at)
+      return true
     }
-    this.valueAt[slot] = value === undefined ? TOMBSTONE : value
+    const curTs = this.tsAt[slot] as number
+    const cur = this.logs[this.srcAt[slot] as number] as SourceLog
+    if (curTs > ts || (curTs === ts && cur.id >= source)) return false
+    cur.stale++
+    if (this.valueAt[slot] !== TOMBSTONE) this.liveKeys--
     if (value !== undefined) this.liveKeys++
+    this.valueAt[slot] = stored
     this.tsAt[slot] = ts
     this.srcAt[slot] = log.index
     if (signature !== undefined) (this.sigAt ??= new Map()).set(slot, signature)
     else this.sigAt?.delete(slot)
     log.append(ts, slot)
-    if (loser !== undefined && loser !== log && loser.needsCompaction()) loser.compact(this)
+    if (cur !== log && cur.needsCompaction()) cur.compact(this)
     if (log.needsCompaction()) log.compact(this)
     return true
   }
@@ -104,7 +111,9 @@ export class LwwStore {
 
   /**
    * Every winning update a peer at `clock` misses, ordered by `(ts, source)`.
-   * Lazy: updates written while it is consumed are seen if newer.
+   * Lazy: an entry superseded while this is read is skipped; updates written
+   * meanwhile by a source that had entries when it began are included, those
+   * of new sources are not (a stream sends them live).
    */
   * history (clock: VectorClock): Generator<Update> {
     const cursors: Cursor[] = []
@@ -151,6 +160,7 @@ export class LwwStore {
       this.logs.push(log)
       this.logOf.set(source, log)
     }
+    this.lastLog = log
     return log
   }
 

@@ -9,6 +9,7 @@ import { Session } from '../session/session'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
 import { decodeMessage } from '../wire/messages'
 import type { ClockJSON, Header, Update } from '../wire/types'
+import { BINARY_CODEC } from '../wire/binary-frames'
 import { createDecoder, createEncoder, type OutBatch } from './codec'
 import { type StreamStats, emptyStats } from './stats'
 
@@ -42,6 +43,12 @@ export interface StreamOptions {
   batchSize?: number
   /** Destroy with ERR_TIMEOUT if the peer's header has not arrived within this many ms. Default 0 (off). */
   handshakeTimeoutMs?: number
+  /**
+   * Binary codecs to offer the peer in the header (`"codecs"`); today only
+   * `'gv-bin/1'` (docs/binary-codec.md). The stream switches to it after
+   * the headers only if the peer offers it too. Default: none, JSON lines.
+   */
+  codecs?: readonly string[]
   /** A name, for logs and stats. */
   name?: string
 }
@@ -92,6 +99,10 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
 
   const header: Record<string, unknown> = { ...opts.headerFields, id: host.id, clock: host.clock.toJSON() }
   if (opts.meta !== undefined) header.meta = opts.meta
+  // Binary frames only when both headers offer them; until then, JSON lines.
+  const offersBinary = opts.codecs?.includes(BINARY_CODEC) === true
+  if (offersBinary) header.codecs = [BINARY_CODEC]
+  let switchToBinary = false
 
   const fill = (): void => {
     if (closed || ending) return
@@ -99,6 +110,11 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     if (!headerSent) {
       headerSent = true
       batch.push(header)
+    }
+    if (switchToBinary) {
+      // Announce the switch as a JSON line: the encoder writes binary after it.
+      switchToBinary = false
+      batch.push(BINARY_CODEC)
     }
     if (readable) {
       stats.updatesSent += outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
@@ -156,8 +172,8 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     queueMicrotask(kick)
   }
 
-  const encoder = createEncoder((n) => { stats.bytesSent += n })
-  const decoder = createDecoder(limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err))
+  const encoder = createEncoder((n) => { stats.bytesSent += n }, offersBinary)
+  const decoder = createDecoder(limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err), offersBinary, maxSources)
   const sink = new Writable({
     objectMode: true,
     write (values: unknown[], _enc, cb) {
@@ -208,6 +224,8 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
         const mine = h.clock.get(host.id)
         if (mine > host.clock.get(host.id)) host.observeOwnClock(mine)
         stream.emit('header', h.header)
+        const peerCodecs: unknown = h.header.codecs
+        if (offersBinary && Array.isArray(peerCodecs) && peerCodecs.includes(BINARY_CODEC)) switchToBinary = true
         if (readable) outbox.start(h.clock)
         else outbox.start(new VectorClock())
         kick()

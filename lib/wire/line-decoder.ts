@@ -28,14 +28,19 @@ export class LineDecoder {
 
   constructor (private readonly limits: FrameLimits = DEFAULT_LIMITS) {}
 
-  /** Decode one chunk; parsed values are appended to `out`. */
-  write (chunk: Buffer, out: unknown[]): void {
-    this.bytes += chunk.length
+  /**
+   * Decode one chunk; parsed values are appended to `out`. When `stop` is
+   * given and returns true for a value, that value is not appended and
+   * decoding stops after its line (the rest of the stream is in another
+   * framing). Returns the number of bytes of `chunk` consumed.
+   */
+  write (chunk: Buffer, out: unknown[], stop?: (value: unknown) => boolean): number {
     let start = 0
     const max = this.limits.maxLineBytes
     for (;;) {
       const nl = chunk.indexOf(NL, start)
       if (nl < 0) break
+      const before = out.length
       if (this.partBytes === 0) {
         if (nl - start > max) this.tooLong(nl - start)
         this.line(chunk, start, nl, out)
@@ -49,7 +54,13 @@ export class LineDecoder {
         this.line(whole, 0, whole.length, out)
       }
       start = nl + 1
+      if (stop !== undefined && out.length > before && stop(out[out.length - 1])) {
+        out.pop()
+        this.bytes += start
+        return start
+      }
     }
+    this.bytes += chunk.length
     if (start < chunk.length) {
       const rest = chunk.length - start
       if (this.partBytes + rest > max) this.tooLong(this.partBytes + rest)
@@ -57,6 +68,7 @@ export class LineDecoder {
       this.parts.push(Buffer.from(chunk.subarray(start)))
       this.partBytes += rest
     }
+    return chunk.length
   }
 
   /** The input ended: a last line without a newline still counts. */

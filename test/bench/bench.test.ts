@@ -25,14 +25,14 @@ function keysOf (p: Peer, n: number): string[] {
   return out
 }
 
-for (const name of ['grapevine', 'raw', 'scuttlebutt', 'yjs']) {
+for (const name of ['grapevine', 'grapevine-bin', 'raw', 'scuttlebutt', 'yjs']) {
   test(`bench S1 with ${name}: B ends up holding all of A's keys, figures have the right shape`, async (t) => {
     const n = 300
     const rec = recording(systems[name] as System)
     const samples = await s1(rec.sys, { n, transport: 'pipe', runs: 2, limitMs: 10_000 })
     t.equal(samples.length, 2, 'one sample per measured run')
     for (const s of samples) {
-      t.deepEqual(Object.keys(s.figures).sort(), ['bytesAB', 'bytesBA', 'cpuMs', 'ms'])
+      t.deepEqual(Object.keys(s.figures).sort(), ['bytesAB', 'bytesBA', 'bytesPerUpdate', 'cpuMs', 'ms'])
       t.ok(s.figures.ms !== undefined && s.figures.ms > 0, 'time is positive')
       t.ok((s.figures.bytesAB ?? 0) > n * 10, 'A sent at least ten bytes per key')
       t.ok(s.converged, 'the scenario saw convergence')
