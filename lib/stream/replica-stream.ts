@@ -271,8 +271,21 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     if (origin === stream || !readable) return
     outbox.offer(update)
     stats.queueOverflows = outbox.overflows
-    if (waiting) kick()
+    if (!waiting) return
+    if (origin === undefined) kick()
+    else relayLater()
   })
+  // An update relayed from another stream waits one turn of the event loop:
+  // by then this peer may have sent it to us itself, and it is not echoed.
+  let relayScheduled = false
+  const relayLater = (): void => {
+    if (relayScheduled) return
+    relayScheduled = true
+    setImmediate(() => {
+      relayScheduled = false
+      kick()
+    })
+  }
   const untrack = host.track(() => {
     if (closed) return
     endOutgoing()
