@@ -27,6 +27,8 @@ export { createPullStream, toPull } from './lib/pull/pull-stream'
 export type { PullDuplex } from './lib/pull/pull-stream'
 
 export { LineDecoder, DEFAULT_LIMITS } from './lib/wire/line-decoder'
+export { BINARY_CODEC, FrameDecoder, FrameEncoder } from './lib/wire/binary-frames'
+export type { BinaryLimits } from './lib/wire/binary-frames'
 export type { FrameLimits } from './lib/wire/line-decoder'
 export { decodeMessage, checkUpdate } from './lib/wire/messages'
 export type { WireMessage, DecodedHeader } from './lib/wire/messages'
