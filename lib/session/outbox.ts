@@ -103,6 +103,11 @@ export class Outbox {
         if (this.liveHead === this.live.length) {
           this.live = []
           this.liveHead = 0
+        } else if (this.liveHead >= 1024 && this.liveHead * 2 >= this.live.length) {
+          // A queue that never quite drains must not keep what was sent:
+          // drop the sent half (amortised O(1) per update, memory bounded).
+          this.live = this.live.slice(this.liveHead)
+          this.liveHead = 0
         }
         placed += this.emit(u, out)
       } else if (this.overflowed) {

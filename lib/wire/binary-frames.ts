@@ -40,8 +40,12 @@ export class FrameEncoder {
     this.pos = 0
     for (const m of batch) {
       if (Array.isArray(m) && (m.length === 3 || m.length === 4) && typeof m[1] === 'number' && typeof m[2] === 'string') this.update(m)
-      else if (m === 'SYNC') this.frame(SYNC_FRAME, () => {})
-      else this.frame(JSON_FRAME, () => this.raw(JSON.stringify(m)))
+      else if (m === 'SYNC') this.end(this.begin(SYNC_FRAME))
+      else {
+        const at = this.begin(JSON_FRAME)
+        this.raw(JSON.stringify(m))
+        this.end(at)
+      }
     }
     return Buffer.from(this.buf.subarray(0, this.pos))
   }
@@ -64,43 +68,46 @@ export class FrameEncoder {
     const asDelta = Number.isSafeInteger(units) && Math.abs(delta) <= MAX_DELTA
     if (!asDelta) flags |= F64_TS
     if (typeof sig === 'string') flags |= SIGNED
-    this.frame(UPDATE | flags, () => {
-      const known = this.sources.get(source)
-      if (known !== undefined) {
-        this.varint(known)
-      } else {
-        this.varint(0)
-        this.str(source)
-        this.sources.set(source, this.sources.size + 1)
-      }
-      if (asDelta) {
-        this.varint(delta >= 0 ? delta * 2 : -delta * 2 - 1)
-      } else {
-        this.ensure(8)
-        this.buf.writeDoubleLE(ts, this.pos)
-        this.pos += 8
-      }
-      // The decoder follows the same rule, so both sides keep the same base.
-      if (Number.isSafeInteger(units)) this.prevUnits = units
-      const c = change as unknown[]
-      switch (flags & 3) {
-        case STR_VALUE: this.str(c[0] as string); this.str(c[1] as string); break
-        case JSON_VALUE: this.str(c[0] as string); this.str(JSON.stringify(c[1])); break
-        case DELETE: this.str(c[0] as string); break
-        default: this.str(JSON.stringify(change))
-      }
-      if (typeof sig === 'string') this.str(sig)
-    })
+    const at = this.begin(UPDATE | flags)
+    const known = this.sources.get(source)
+    if (known !== undefined) {
+      this.varint(known)
+    } else {
+      this.varint(0)
+      this.str(source)
+      this.sources.set(source, this.sources.size + 1)
+    }
+    if (asDelta) {
+      this.varint(delta >= 0 ? delta * 2 : -delta * 2 - 1)
+    } else {
+      this.ensure(8)
+      this.buf.writeDoubleLE(ts, this.pos)
+      this.pos += 8
+    }
+    // The decoder follows the same rule, so both sides keep the same base.
+    if (Number.isSafeInteger(units)) this.prevUnits = units
+    const c = change as unknown[]
+    switch (flags & 3) {
+      case STR_VALUE: this.str(c[0] as string); this.str(c[1] as string); break
+      case JSON_VALUE: this.str(c[0] as string); this.str(JSON.stringify(c[1])); break
+      case DELETE: this.str(c[0] as string); break
+      default: this.str(JSON.stringify(change))
+    }
+    if (typeof sig === 'string') this.str(sig)
+    this.end(at)
   }
 
-  /** Tag byte and body, behind a varint of the body's length. */
-  private frame (tag: number, body: () => void): void {
-    // Reserve one length byte; move the body if the length needs more.
+  /** Start a frame: one byte reserved for the length, then the tag. Returns where it starts. */
+  private begin (tag: number): number {
     this.ensure(2)
     const at = this.pos
     this.pos += 1
     this.buf[this.pos++] = tag
-    body()
+    return at
+  }
+
+  /** Finish the frame begun at `at`: write its length, moving the body if it needs more than a byte. */
+  private end (at: number): void {
     const len = this.pos - at - 1
     if (len < 0x80) {
       this.buf[at] = len
