@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_INVALID'
   /** A peer's clock names more sources than `maxSources`. */
   | 'ERR_TOO_MANY_SOURCES'
+  /** A bucket peer's header names more replicas than `maxNames`. */
+  | 'ERR_TOO_MANY_NAMES'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
   /** A bad argument passed by the caller (a programmer mistake). */

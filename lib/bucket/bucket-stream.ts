@@ -1,0 +1,338 @@
+import { Readable, Writable } from 'node:stream'
+import duplexify from 'duplexify'
+import { GrapevineError } from '../errors/grapevine-error'
+import type { StreamHost } from '../replica/host'
+import { Session } from '../session/session'
+import { createDecoder, createEncoder, type OutBatch } from '../stream/codec'
+import type { ReplicaStream, StreamOptions } from '../stream/replica-stream'
+import { emptyStats, type StreamStats } from '../stream/stats'
+import { DEFAULT_LIMITS } from '../wire/line-decoder'
+import type { SourceId } from '../wire/types'
+import { BUCKET_PROTO, DROP, announce, bucketsJSON, decodeBucketMessage, type BucketMessage } from './messages'
+import { BucketOutbox } from './outboxes'
+
+/** Options of `bucket.createStream(opts)`: those of a replica stream, plus `maxNames`. */
+export interface BucketStreamOptions extends Omit<StreamOptions, 'startClock'> {
+  /** Most replica names accepted in the peer's header. Default 100 000. */
+  maxNames?: number
+}
+
+/** Per-stream counters of a bucket stream. */
+export interface BucketStreamStats extends StreamStats {
+  /** Messages naming a replica this side does not hold (ignored). */
+  unknown: number
+  /** Announces sent (late adds and replies). */
+  announcesSent: number
+  /** Announces received. */
+  announcesReceived: number
+}
+
+/** A bucket's duplex stream: a replica stream whose stats also count names. */
+export interface BucketStream extends ReplicaStream {
+  readonly stats: BucketStreamStats
+}
+
+/** What a bucket stream needs from its bucket (the Bucket class implements it). */
+export interface BucketStreamHost {
+  readonly id: SourceId
+  /** The replica held under `name`. */
+  get (name: string): StreamHost | undefined
+  /** Every `[name, replica]`. */
+  entries (): Iterable<readonly [string, StreamHost]>
+  /** Be told of adds and removes; returns the unsubscribe function. */
+  watch (listener: MembershipListener): () => void
+  /** Track an open stream; `close` is called on dispose. Returns the untrack function. */
+  track (close: () => void): () => void
+}
+
+/** Told when a bucket gains or loses a replica. */
+export interface MembershipListener {
+  add (name: string, replica: StreamHost): void
+  remove (name: string): void
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/**
+ * Build the grapevine-bucket/1 duplex (docs/bucket.md): the core codec,
+ * session state machine and one core Outbox per name, wired to streams.
+ *
+ * Events: 'header' (header), 'synced' and 'sync' (once, when the histories
+ * of the handshake are exchanged), 'replicaSynced' (name) when a replica
+ * started after the handshake has received its history, 'unknown' (name)
+ * for a name this side does not hold, 'invalid' (err), 'error' (err) once,
+ * 'close'.
+ */
+export function createBucketStream (bucket: BucketStreamHost, opts: BucketStreamOptions = {}): BucketStream {
+  const readable = opts.readable !== false
+  const writable = opts.writable !== false
+  const tail = opts.tail !== false
+  const batchSize = opts.batchSize ?? 256
+  const maxInvalid = opts.maxInvalid ?? 1000
+  const decodeLimits = { maxSources: opts.maxSources ?? 100_000, maxNames: opts.maxNames ?? 100_000 }
+  const limits = {
+    maxLineBytes: opts.maxLineBytes ?? DEFAULT_LIMITS.maxLineBytes,
+    maxDepth: opts.maxDepth ?? DEFAULT_LIMITS.maxDepth
+  }
+  const stats: BucketStreamStats = { ...emptyStats(), unknown: 0, announcesSent: 0, announcesReceived: 0 }
+  const session = new Session({ readable: true, writable })
+  const outbox = new BucketOutbox(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {})
+  Object.defineProperty(stats, 'queueOverflows', { get: () => outbox.overflows, enumerable: true })
+  const subscriptions = new Map<string, () => void>()
+  let headerSent = false
+  let ending = false
+  let waiting = false
+  let closed = false
+  let readyToEnd = false
+
+  const dup = duplexify()
+  const stream = dup as unknown as BucketStream
+
+  /** Start following `name`: its outbox (unstarted) and its live updates. */
+  const follow = (name: string, host: StreamHost): void => {
+    outbox.open(name, host)
+    subscriptions.set(name, host.subscribe((update, origin) => {
+      if (origin === stream || !readable) return
+      outbox.offer(name, update)
+      if (waiting) kick()
+    }))
+  }
+  const unfollow = (name: string): void => {
+    subscriptions.get(name)?.()
+    subscriptions.delete(name)
+    outbox.close(name)
+  }
+
+  const members: Array<readonly [string, StreamHost]> = [...bucket.entries()]
+  for (const [name, host] of members) follow(name, host)
+  const header: Record<string, unknown> = {
+    ...opts.headerFields,
+    id: bucket.id,
+    clock: {},
+    proto: BUCKET_PROTO,
+    buckets: bucketsJSON(members.map(([name, host]) => [name, host.clock.toJSON()]))
+  }
+  if (opts.meta !== undefined) header.meta = opts.meta
+
+  const sendAnnounce = (name: string, host: StreamHost, reply: boolean): void => {
+    stats.announcesSent++
+    outbox.enqueue(announce(name, host.clock.toJSON(), reply))
+    if (waiting) kick()
+  }
+
+  const fill = (): void => {
+    if (closed || ending) return
+    const batch: unknown[] = []
+    if (!headerSent) {
+      headerSent = true
+      batch.push(header)
+    }
+    stats.updatesSent += outbox.take(batchSize, batch, onSyncPlaced)
+    if (batch.length === 0) {
+      waiting = true
+      return
+    }
+    waiting = false
+    if (!out.push(batch as OutBatch)) return
+    // push() may call read() again synchronously; otherwise keep filling.
+    if (!waiting && (outbox.hasWork || readyToEnd)) queueMicrotask(kick)
+  }
+
+  const out = new Readable({ objectMode: true, highWaterMark: 2, read () { fill() } })
+  const kick = (): void => {
+    if (readyToEnd && !ending) {
+      ending = true
+      out.push(null)
+      return
+    }
+    if (waiting) fill()
+  }
+
+  const onSyncPlaced = (): void => {
+    queueMicrotask(() => {
+      if (closed) return
+      stream.emit('syncSent')
+      if (session.sentSync().type === 'synced') onSynced()
+    })
+  }
+  const onSynced = (): void => {
+    s.synced = true
+    stream.emit('synced')
+    stream.emit('sync')
+    if (!tail) endOutgoing()
+  }
+  const endOutgoing = (): void => {
+    if (readyToEnd) return
+    readyToEnd = true
+    queueMicrotask(kick)
+  }
+
+  const encoder = createEncoder((n) => { stats.bytesSent += n })
+  const decoder = createDecoder(limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err))
+  const sink = new Writable({
+    objectMode: true,
+    write (values: unknown[], _enc, cb) {
+      for (const v of values) {
+        if (closed) break
+        handle(v)
+      }
+      cb()
+    },
+    final (cb) {
+      endOutgoing()
+      cb()
+    }
+  })
+  decoder.pipe(sink)
+  out.pipe(encoder)
+  dup.setWritable(decoder)
+  dup.setReadable(encoder)
+
+  const s = stream as unknown as Mutable<Pick<BucketStream, 'stats' | 'peerHeader' | 'synced' | 'error' | 'name'>>
+  s.stats = stats
+  s.peerHeader = undefined
+  s.synced = false
+  s.error = undefined
+  s.name = opts.name
+
+  const fatal = (err: Error): void => {
+    if (closed) return
+    s.error = err
+    stream.destroy(err)
+  }
+  // Always one listener, so a fault on an unwatched stream cannot crash the process.
+  stream.on('error', (err: Error) => { if (s.error === undefined) s.error = err })
+
+  const handle = (value: unknown): void => {
+    const msg = decodeBucketMessage(value, decodeLimits)
+    if (msg instanceof GrapevineError) {
+      if (msg.code === 'ERR_INVALID_UPDATE') return reject(msg)
+      return fatal(msg)
+    }
+    switch (msg.kind) {
+      case 'header': return onHeader(msg)
+      case 'update': return onUpdate(msg)
+      case 'sync':
+        if (msg.name === undefined) return onGlobalSync()
+        if (!session.started) return fatal(new GrapevineError('ERR_PROTOCOL', 'SYNC before header'))
+        if (bucket.get(msg.name) === undefined) return unknown(msg.name)
+        stream.emit('replicaSynced', msg.name)
+        return
+      case 'announce': return onAnnounce(msg)
+      case 'drop':
+        if (!session.started) return fatal(new GrapevineError('ERR_PROTOCOL', 'DROP before header'))
+        // The peer no longer holds it: stop sending, but keep following in
+        // case it comes back (a fresh announce restarts it).
+        if (bucket.get(msg.name) === undefined) return unknown(msg.name)
+        unfollow(msg.name)
+        follow(msg.name, bucket.get(msg.name) as StreamHost)
+        return
+      case 'ignored':
+    }
+  }
+
+  const onHeader = (msg: Extract<BucketMessage, { kind: 'header' }>): void => {
+    const step = session.receive(msg.header)
+    if (step.type === 'fail') return fatal(step.error)
+    s.peerHeader = msg.header.header
+    stream.emit('header', msg.header.header)
+    for (const [name, clock] of msg.buckets) {
+      const host = bucket.get(name)
+      if (host === undefined) {
+        unknown(name)
+        continue
+      }
+      protectOwnClock(host, clock.get(host.id))
+    }
+    outbox.startHandshake(readable ? msg.buckets : new Map())
+    kick()
+  }
+
+  const onUpdate = (msg: Extract<BucketMessage, { kind: 'update' }>): void => {
+    const step = session.receive({ kind: 'update', update: msg.update })
+    if (step.type === 'fail') return fatal(step.error)
+    if (step.type !== 'apply') return
+    const host = bucket.get(msg.name)
+    if (host === undefined) return unknown(msg.name)
+    stats.updatesReceived++
+    const r = host.receive(msg.update, stream)
+    if (r.status === 'rejected') return reject(r.error)
+    if (r.status === 'old') stats.oldDropped++
+    else stats.updatesApplied++
+    outbox.peerHas(msg.name, msg.update)
+  }
+
+  const onGlobalSync = (): void => {
+    const step = session.receive({ kind: 'sync' })
+    if (step.type === 'fail') return fatal(step.error)
+    stream.emit('syncReceived')
+    if (step.type === 'synced') onSynced()
+  }
+
+  const onAnnounce = (msg: Extract<BucketMessage, { kind: 'announce' }>): void => {
+    if (!session.started) return fatal(new GrapevineError('ERR_PROTOCOL', 'announce before header'))
+    stats.announcesReceived++
+    const host = bucket.get(msg.name)
+    if (host === undefined) return unknown(msg.name)
+    protectOwnClock(host, msg.clock.get(host.id))
+    if (readable) outbox.startLate(msg.name, host, msg.clock, !msg.reply)
+    // A fresh announce means the peer ignored our clock for this name (it did
+    // not hold it yet): answer with ours. A reply is never answered.
+    if (!msg.reply) sendAnnounce(msg.name, host, true)
+    if (waiting) kick()
+  }
+
+  const protectOwnClock = (host: StreamHost, mine: number): void => {
+    if (mine > host.clock.get(host.id)) host.observeOwnClock(mine)
+  }
+
+  const unknown = (name: string): void => {
+    stats.unknown++
+    stream.emit('unknown', name)
+  }
+
+  const reject = (err: GrapevineError): void => {
+    stats.rejected++
+    stream.emit('invalid', err)
+    if (opts.strict === true) fatal(err)
+    else if (stats.rejected > maxInvalid) {
+      fatal(new GrapevineError('ERR_TOO_MANY_INVALID', `peer sent more than ${maxInvalid} rejected messages`, { last: err.code }))
+    }
+  }
+
+  const unwatch = bucket.watch({
+    add (name, host) {
+      if (closed) return
+      follow(name, host)
+      sendAnnounce(name, host, false)
+    },
+    remove (name) {
+      if (closed) return
+      unfollow(name)
+      outbox.enqueue([name, DROP])
+      if (waiting) kick()
+    }
+  })
+  const untrack = bucket.track(() => {
+    if (closed) return
+    endOutgoing()
+    stream.end()
+  })
+
+  let finished = false
+  let ended = false
+  const maybeClose = (): void => {
+    if (finished && ended && !closed) stream.destroy()
+  }
+  stream.on('finish', () => { finished = true; maybeClose() })
+  stream.on('end', () => { ended = true; maybeClose() })
+  stream.once('close', () => {
+    closed = true
+    unwatch()
+    untrack()
+    for (const name of [...subscriptions.keys()]) unfollow(name)
+    decoder.destroy()
+    out.destroy()
+  })
+  return stream
+}

@@ -1,0 +1,187 @@
+import type { VectorClock } from '../clock/vector-clock'
+import { type HistorySource, Outbox } from '../session/outbox'
+import type { Update } from '../wire/types'
+import { SYNC } from '../wire/types'
+import { tagUpdate } from './messages'
+
+/** Options of a BucketOutbox. */
+export interface BucketOutboxOptions {
+  /** Live updates queued per name for a slow peer before falling back to history. Default 4096. */
+  maxQueue?: number
+}
+
+/**
+ * Decides what a bucket stream sends next (pure, no I/O): one core Outbox
+ * per named replica (so each keeps its own view of the peer's clock, its own
+ * bounded live queue and its own no-echo rule), a small queue of control
+ * messages, and the end-of-handshake marker. Names are served round-robin
+ * so one busy replica cannot starve the others. The global `"SYNC"` goes out
+ * once every replica started by the handshake has sent its history; a
+ * replica started later ends its history with `[name, "SYNC"]`.
+ */
+export class BucketOutbox {
+  private readonly boxes = new Map<string, Outbox>()
+  /** Names whose outbox may have something to send. */
+  private readonly ready = new Set<string>()
+  /** Names started by the handshake whose history is not fully out yet. */
+  private readonly initial = new Set<string>()
+  private control: unknown[] = []
+  private handshake = false
+  private globalSyncSent = false
+  private readonly maxQueue: number
+  /** Overflows of outboxes already closed. */
+  private closedOverflows = 0
+
+  constructor (opts: BucketOutboxOptions = {}) {
+    this.maxQueue = opts.maxQueue ?? 4096
+  }
+
+  /** Begin tracking `name` (not started until the peer's clock is known). */
+  open (name: string, source: HistorySource): void {
+    if (!this.boxes.has(name)) this.boxes.set(name, this.box(source))
+  }
+
+  /** Stop sending anything for `name`. */
+  close (name: string): void {
+    this.closedOverflows += this.boxes.get(name)?.overflows ?? 0
+    this.boxes.delete(name)
+    this.ready.delete(name)
+    this.initial.delete(name)
+  }
+
+  /** True when `name` is tracked. */
+  has (name: string): boolean {
+    return this.boxes.has(name)
+  }
+
+  /** True when the outbox of `name` knows the peer's clock. */
+  isStarted (name: string): boolean {
+    return this.boxes.get(name)?.isStarted === true
+  }
+
+  /**
+   * The peer's header arrived: start every listed name we track; the
+   * global "SYNC" follows their histories. Call once.
+   */
+  startHandshake (peer: ReadonlyMap<string, VectorClock>): void {
+    this.handshake = true
+    for (const [name, clock] of peer) {
+      const box = this.boxes.get(name)
+      if (box === undefined || box.isStarted) continue
+      box.start(clock)
+      this.initial.add(name)
+      this.ready.add(name)
+    }
+  }
+
+  /**
+   * The peer announced `name` after the handshake. A fresh announce (the
+   * peer just began holding it) restarts from its clock; a reply only starts
+   * an outbox that has not started yet.
+   */
+  startLate (name: string, source: HistorySource, clock: VectorClock, fresh: boolean): void {
+    let box = this.boxes.get(name)
+    if (box !== undefined && box.isStarted) {
+      if (!fresh) return
+      this.close(name)
+      box = undefined
+    }
+    if (box === undefined) {
+      box = this.box(source)
+      this.boxes.set(name, box)
+    }
+    box.start(clock)
+    this.ready.add(name)
+  }
+
+  /** The peer has this update of `name` (it sent it to us). */
+  peerHas (name: string, update: Update): void {
+    this.boxes.get(name)?.peerHas(update)
+  }
+
+  /** A live update of `name` the peer may be missing. */
+  offer (name: string, update: Update): void {
+    const box = this.boxes.get(name)
+    if (box === undefined || !box.isStarted) return
+    box.offer(update)
+    if (box.hasWork) this.ready.add(name)
+  }
+
+  /** Queue a control message (announce, drop) to go out before updates. */
+  enqueue (message: unknown): void {
+    this.control.push(message)
+  }
+
+  /** True when `take` would return something now. */
+  get hasWork (): boolean {
+    return this.control.length > 0 || this.ready.size > 0 || this.globalSyncDue
+  }
+
+  /** Live updates waiting, over all names. */
+  get queued (): number {
+    let n = 0
+    for (const box of this.boxes.values()) n += box.queued
+    return n
+  }
+
+  /** Names tracked. */
+  get size (): number {
+    return this.boxes.size
+  }
+
+  /**
+   * Up to `max` messages to send now, appended to `out`. Returns the number
+   * of updates among them; `onGlobalSync` is called when "SYNC" is placed.
+   */
+  take (max: number, out: unknown[], onGlobalSync: () => void): number {
+    let updates = 0
+    if (this.control.length > 0) {
+      const n = Math.min(this.control.length, Math.max(0, max - out.length))
+      out.push(...this.control.slice(0, n))
+      this.control = this.control.slice(n)
+    }
+    const tmp: Array<Update | 'SYNC'> = []
+    while (out.length < max && this.ready.size > 0) {
+      const share = Math.max(1, Math.floor((max - out.length) / this.ready.size))
+      for (const name of [...this.ready]) {
+        if (out.length >= max) break
+        const box = this.boxes.get(name) as Outbox
+        tmp.length = 0
+        box.take(Math.min(share, max - out.length), tmp, noop)
+        for (const m of tmp) {
+          if (m === SYNC) {
+            if (this.initial.delete(name)) continue
+            out.push([name, SYNC])
+          } else {
+            out.push(tagUpdate(name, m))
+            updates++
+          }
+        }
+        if (!box.hasWork) this.ready.delete(name)
+      }
+    }
+    if (this.globalSyncDue && out.length < max) {
+      this.globalSyncSent = true
+      out.push(SYNC)
+      onGlobalSync()
+    }
+    return updates
+  }
+
+  /** Times a live queue was dropped for a slow peer, over all names ever tracked. */
+  get overflows (): number {
+    let n = this.closedOverflows
+    for (const box of this.boxes.values()) n += box.overflows
+    return n
+  }
+
+  private get globalSyncDue (): boolean {
+    return this.handshake && !this.globalSyncSent && this.initial.size === 0
+  }
+
+  private box (source: HistorySource): Outbox {
+    return new Outbox(source, { maxQueue: this.maxQueue })
+  }
+}
+
+const noop = (): void => {}
