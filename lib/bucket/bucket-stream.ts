@@ -59,9 +59,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
  *
  * Events: 'header' (header), 'synced' and 'sync' (once, when the histories
  * of the handshake are exchanged), 'replicaSynced' (name) when a replica
- * started after the handshake has received its history, 'unknown' (name)
- * for a name this side does not hold, 'invalid' (err), 'error' (err) once,
- * 'close'.
+ * started after the handshake has received its history, 'drop' (name) when
+ * the peer stopped holding one, 'unknown' (name) for a name this side does
+ * not hold, 'invalid' (err), 'error' (err) once, 'close'.
  */
 export function createBucketStream (bucket: BucketStreamHost, opts: BucketStreamOptions = {}): BucketStream {
   const readable = opts.readable !== false
@@ -226,6 +226,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
         if (bucket.get(msg.name) === undefined) return unknown(msg.name)
         unfollow(msg.name)
         follow(msg.name, bucket.get(msg.name) as StreamHost)
+        stream.emit('drop', msg.name)
         return
       case 'ignored':
     }
