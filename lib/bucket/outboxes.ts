@@ -143,8 +143,11 @@ export class BucketOutbox {
     const tmp: Array<Update | 'SYNC'> = []
     while (out.length < max && this.ready.size > 0) {
       const share = Math.max(1, Math.floor((max - out.length) / this.ready.size))
-      for (const name of [...this.ready]) {
-        if (out.length >= max) break
+      // One pass over the names ready now; a name that still has work moves
+      // to the back, so the next pass (or take) starts with the others.
+      let visits = this.ready.size
+      for (const name of this.ready) {
+        if (visits-- === 0 || out.length >= max) break
         const box = this.boxes.get(name) as Outbox
         tmp.length = 0
         box.take(Math.min(share, max - out.length), tmp, noop)
@@ -157,7 +160,8 @@ export class BucketOutbox {
             updates++
           }
         }
-        if (!box.hasWork) this.ready.delete(name)
+        this.ready.delete(name)
+        if (box.hasWork) this.ready.add(name)
       }
     }
     if (this.globalSyncDue && out.length < max) {

@@ -1,0 +1,92 @@
+import test from 'tape'
+import { BucketOutbox, Model, VectorClock } from '../../index'
+
+function model (id: string, keys: number): Model {
+  const m = new Model(id)
+  for (let i = 0; i < keys; i++) m.set(`k${i}`, i)
+  return m
+}
+
+function drain (box: BucketOutbox, max: number): unknown[][] {
+  const batches: unknown[][] = []
+  for (;;) {
+    const out: unknown[] = []
+    box.take(max, out, () => {})
+    if (out.length === 0) return batches
+    batches.push(out)
+  }
+}
+
+test('the global SYNC follows the histories of every name started by the handshake', (t) => {
+  const a = model('a', 3)
+  const b = model('b', 2)
+  const box = new BucketOutbox()
+  box.open('a', a)
+  box.open('b', b)
+  box.open('c', model('c', 5)) // the peer does not list it: nothing is sent for it
+  t.notOk(box.hasWork, 'nothing to send before the handshake')
+  box.startHandshake(new Map([['a', new VectorClock()], ['b', new VectorClock()], ['zzz', new VectorClock()]]))
+  let syncs = 0
+  const out: unknown[] = []
+  box.take(100, out, () => { syncs++ })
+  t.equal(out.length, 6, '3 + 2 updates and one SYNC')
+  t.equal(out[5], 'SYNC', 'SYNC comes last')
+  t.equal(syncs, 1)
+  t.ok(out.slice(0, 5).every((m) => Array.isArray(m) && m.length === 2 && (m[0] === 'a' || m[0] === 'b')), 'updates are tagged [name, update]')
+  t.deepEqual(drain(box, 100), [], 'nothing more, SYNC sent once')
+  t.end()
+})
+
+test('names are served round-robin, so a busy replica cannot starve the others', (t) => {
+  const busy = model('busy', 200)
+  const quiet = model('quiet', 2)
+  const box = new BucketOutbox()
+  box.open('busy', busy)
+  box.open('quiet', quiet)
+  box.startHandshake(new Map([['busy', new VectorClock()], ['quiet', new VectorClock()]]))
+  const first: unknown[] = []
+  box.take(10, first, () => {})
+  const names = first.map((m) => (m as unknown[])[0])
+  t.ok(names.includes('quiet'), `the first batch of 10 includes the quiet replica: ${names.join(',')}`)
+  t.end()
+})
+
+test('a late name ends its history with [name, "SYNC"]; what the peer sent is never echoed', (t) => {
+  const m = model('m', 2)
+  const box = new BucketOutbox()
+  box.open('late', m)
+  box.startHandshake(new Map())
+  t.deepEqual(drain(box, 10), [['SYNC']], 'empty handshake: SYNC at once')
+  box.startLate('late', m, new VectorClock(), true)
+  const out = drain(box, 10).flat()
+  t.equal(out.length, 3)
+  t.deepEqual(out[2], ['late', 'SYNC'])
+  // The peer sends us an update; it is offered back live but must not be sent.
+  const peer = new Model('peer')
+  peer.set('x', 1)
+  const [u] = peer.history(new VectorClock())
+  if (u === undefined) return t.fail('no update')
+  box.peerHas('late', u)
+  m.receive(u, 'stream')
+  box.offer('late', u)
+  t.deepEqual(drain(box, 10), [], 'no echo')
+  m.subscribe((update) => box.offer('late', update))
+  m.set('y', 2)
+  t.equal(drain(box, 10).flat().length, 1, 'a local update after that is sent')
+  t.end()
+})
+
+test('a slow peer overflows each live queue at maxQueue; history refills it', (t) => {
+  const m = new Model('m')
+  const box = new BucketOutbox({ maxQueue: 5 })
+  box.open('doc', m)
+  box.startHandshake(new Map([['doc', new VectorClock()]]))
+  drain(box, 100)
+  m.subscribe((u) => box.offer('doc', u))
+  for (let i = 0; i < 50; i++) m.set('k', i)
+  t.equal(box.overflows, 1, 'the queue overflowed once')
+  t.ok(box.queued <= 5, `queued ${box.queued}, never more than maxQueue`)
+  const out = drain(box, 100).flat()
+  t.deepEqual(out, [['doc', m.history(new VectorClock())[0]]], 'only the latest state is sent, from history')
+  t.end()
+})
