@@ -40,7 +40,7 @@ export type { ClockJSON, Header, Message, SourceId, Timestamp, Update } from './
 export { Bucket } from './lib/bucket/bucket'
 export type { BucketOptions } from './lib/bucket/bucket'
 export { createBucketStream } from './lib/bucket/bucket-stream'
-export type { BucketStream, BucketStreamOptions, BucketStreamStats, BucketStreamHost, MembershipListener } from './lib/bucket/bucket-stream'
+export type { BucketStream, BucketStreamOptions, BucketStreamStats, BucketStreamHost, MembershipListener } from './lib/bucket/types'
 export { BUCKET_PROTO, decodeBucketMessage, isBucketName } from './lib/bucket/messages'
 export type { BucketMessage, BucketDecodeLimits } from './lib/bucket/messages'
 export { BucketOutbox } from './lib/bucket/outboxes'

@@ -4,52 +4,11 @@ import { GrapevineError } from '../errors/grapevine-error'
 import type { StreamHost } from '../replica/host'
 import { Session } from '../session/session'
 import { createDecoder, createEncoder, type OutBatch } from '../stream/codec'
-import type { ReplicaStream, StreamOptions } from '../stream/replica-stream'
-import { emptyStats, type StreamStats } from '../stream/stats'
+import { emptyStats } from '../stream/stats'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
-import type { SourceId } from '../wire/types'
 import { BUCKET_PROTO, DROP, announce, bucketsJSON, decodeBucketMessage, type BucketMessage } from './messages'
 import { BucketOutbox } from './outboxes'
-
-/** Options of `bucket.createStream(opts)`: those of a replica stream, plus `maxNames`. */
-export interface BucketStreamOptions extends Omit<StreamOptions, 'startClock'> {
-  /** Most replica names accepted in the peer's header. Default 100 000. */
-  maxNames?: number
-}
-
-/** Per-stream counters of a bucket stream. */
-export interface BucketStreamStats extends StreamStats {
-  /** Messages naming a replica this side does not hold (ignored). */
-  unknown: number
-  /** Announces sent (late adds and replies). */
-  announcesSent: number
-  /** Announces received. */
-  announcesReceived: number
-}
-
-/** A bucket's duplex stream: a replica stream whose stats also count names. */
-export interface BucketStream extends ReplicaStream {
-  readonly stats: BucketStreamStats
-}
-
-/** What a bucket stream needs from its bucket (the Bucket class implements it). */
-export interface BucketStreamHost {
-  readonly id: SourceId
-  /** The replica held under `name`. */
-  get (name: string): StreamHost | undefined
-  /** Every `[name, replica]`. */
-  entries (): Iterable<readonly [string, StreamHost]>
-  /** Be told of adds and removes; returns the unsubscribe function. */
-  watch (listener: MembershipListener): () => void
-  /** Track an open stream; `close` is called on dispose. Returns the untrack function. */
-  track (close: () => void): () => void
-}
-
-/** Told when a bucket gains or loses a replica. */
-export interface MembershipListener {
-  add (name: string, replica: StreamHost): void
-  remove (name: string): void
-}
+import type { BucketStream, BucketStreamHost, BucketStreamOptions, BucketStreamStats } from './types'
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -335,5 +294,14 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     decoder.destroy()
     out.destroy()
   })
+  const handshakeMs = opts.handshakeTimeoutMs ?? 0
+  if (handshakeMs > 0) {
+    const timer = setTimeout(() => {
+      if (!session.started) fatal(new GrapevineError('ERR_TIMEOUT', `no header within ${handshakeMs} ms`))
+    }, handshakeMs)
+    timer.unref()
+    stream.once('header', () => clearTimeout(timer))
+    stream.once('close', () => clearTimeout(timer))
+  }
   return stream
 }

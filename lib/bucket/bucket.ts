@@ -3,7 +3,8 @@ import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import { createId, type Replica } from '../replica/replica'
 import { createPullStream, type PullDuplex } from '../pull/pull-stream'
 import { isSourceId, type SourceId, sourceId } from '../wire/types'
-import { createBucketStream, type BucketStream, type BucketStreamHost, type BucketStreamOptions, type MembershipListener } from './bucket-stream'
+import { createBucketStream } from './bucket-stream'
+import type { BucketStream, BucketStreamHost, BucketStreamOptions, MembershipListener } from './types'
 import { isBucketName } from './messages'
 
 /** Options of `new Bucket()`. */

@@ -1,5 +1,5 @@
 import test from 'tape'
-import { Bucket, Events, Model, Value, connect } from '../../index'
+import { Bucket, Events, Model, Value, VectorClock, connect } from '../../index'
 import type { BucketStream } from '../../index'
 import type { Disconnect } from '../../index'
 import { once, overTcp, syncPair, until, waitSynced } from '../helpers/replicas'
@@ -237,4 +237,38 @@ test('updates cross a line of buckets and a plain replica stream, and are never 
   t.equal(ab.a.stats.oldDropped + ab.b.stats.oldDropped + bc.a.stats.oldDropped + bc.b.stats.oldDropped, 0, 'no duplicate on any link')
   for (const d of [ab, bc, plain]) d()
   for (const b of buckets) b.dispose()
+})
+
+test('signed updates pass through a bucket unchanged and verify on the far side', async (t) => {
+  const sign = (u: readonly unknown[]): string => `sig:${String(u[2])}:${String(u[1])}`
+  const verify = (u: readonly unknown[]): boolean => u[3] === sign(u)
+  const ma = new Model({ id: 'ma', sign, verify })
+  const mb = new Model({ id: 'mb', sign, verify })
+  const a = new Bucket('a').add('doc', ma)
+  const b = new Bucket('b').add('doc', mb)
+  ma.set('k', 1)
+  const d = bucketPair(await syncPair(a, b))
+  t.equal(mb.get('k'), 1, 'the signed update verified and applied')
+  const [u] = mb.history(new VectorClock())
+  t.equal(u?.[3], sign(u as readonly unknown[]), 'index 3 still holds the signature')
+  t.equal(d.b.stats.rejected, 0)
+  d()
+  a.dispose()
+  b.dispose()
+})
+
+test('tail: false ends after synced; writable: false ignores the peer\'s updates', async (t) => {
+  const ma = new Model('ma')
+  const mb = new Model('mb')
+  ma.set('from-a', 1)
+  mb.set('from-b', 2)
+  const a = new Bucket('a').add('doc', ma)
+  const b = new Bucket('b').add('doc', mb)
+  const d = connect(a, b, { a: { tail: false, writable: false } })
+  await d.closed
+  t.ok(d.a.synced && d.b.synced, 'both synced before closing')
+  t.equal(mb.get('from-a'), 1, 'b got a\'s history')
+  t.equal(ma.get('from-b'), undefined, 'a applied nothing')
+  a.dispose()
+  b.dispose()
 })

@@ -151,3 +151,13 @@ test('a bucket stream and a plain replica stream refuse each other without harm'
   bucket.dispose()
   plain.dispose()
 })
+
+test('a peer that never sends its header is cut off with ERR_TIMEOUT when handshakeTimeoutMs is set', async (t) => {
+  const f = fixture({ handshakeTimeoutMs: 50 })
+  const before = f.snapshot()
+  await feed(f, ['"just chatting"'])
+  await until(() => f.stream.destroyed, 2000, 'timeout')
+  t.equal((f.stream.error as { code?: string } | undefined)?.code, 'ERR_TIMEOUT')
+  t.equal(f.snapshot(), before)
+  f.bucket.dispose()
+})
