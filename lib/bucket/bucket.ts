@@ -25,6 +25,7 @@ export interface BucketOptions {
 export class Bucket extends EventEmitter implements BucketStreamHost {
   readonly id: SourceId
   private readonly members = new Map<string, { replica: Replica, untrack: () => void }>()
+  private readonly held = new Set<Replica>()
   private readonly watchers = new Set<MembershipListener>()
   private readonly open = new Set<() => void>()
   private disposedFlag = false
@@ -46,11 +47,10 @@ export class Bucket extends EventEmitter implements BucketStreamHost {
     if (!isBucketName(name)) invalidArgument('name must be a non-empty string of at most 256 characters, not "__proto__"')
     if (this.members.has(name)) invalidArgument(`the bucket already holds a replica named ${JSON.stringify(name)}`)
     if (replica.disposed) invalidArgument('replica is disposed')
-    for (const m of this.members.values()) {
-      if (m.replica === replica) invalidArgument('a replica can be in a bucket under one name only')
-    }
+    if (this.held.has(replica)) invalidArgument('a replica can be in a bucket under one name only')
     const untrack = replica.track(() => { if (this.get(name) === replica) this.remove(name) })
     this.members.set(name, { replica, untrack })
+    this.held.add(replica)
     for (const w of [...this.watchers]) w.add(name, replica)
     this.emit('add', name, replica)
     return this
@@ -75,6 +75,7 @@ export class Bucket extends EventEmitter implements BucketStreamHost {
     const m = this.members.get(name)
     if (m === undefined) return false
     this.members.delete(name)
+    this.held.delete(m.replica)
     m.untrack()
     for (const w of [...this.watchers]) w.remove(name)
     this.emit('remove', name, m.replica)

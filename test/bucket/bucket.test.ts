@@ -272,3 +272,25 @@ test('tail: false ends after synced; writable: false ignores the peer\'s updates
   a.dispose()
   b.dispose()
 })
+
+test('adding a replica from the \'unknown\' handler creates it on demand', async (t) => {
+  const a = new Bucket('a')
+  const b = new Bucket('b')
+  for (const name of ['x', 'y']) {
+    const m = new Model(`a-${name}`)
+    m.set('name', name)
+    a.add(name, m)
+  }
+  const d = connect(a, b)
+  d.b.on('unknown', (name: string) => { if (!b.has(name)) b.add(name, new Model(`b-${name}`)) })
+  await until(() => b.get<Model>('x')?.get('name') === 'x' && b.get<Model>('y')?.get('name') === 'y', 5000, 'on-demand replicas filled')
+  t.deepEqual(b.names(), ['x', 'y'])
+  a.add('z', new Model('a-z'))
+  a.get<Model>('z')?.set('name', 'z')
+  await until(() => b.get<Model>('z')?.get('name') === 'z', 5000, 'a late name is created on demand too')
+  t.pass('late name created on demand and filled')
+  t.equal(d.a.stats.rejected + d.b.stats.rejected, 0)
+  d()
+  a.dispose()
+  b.dispose()
+})
