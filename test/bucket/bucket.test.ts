@@ -294,3 +294,41 @@ test('adding a replica from the \'unknown\' handler creates it on demand', async
   a.dispose()
   b.dispose()
 })
+
+test('readable: false still sends its header, so the peer sends only what is missing', async (t) => {
+  const ma = new Model('ma')
+  const mb = new Model('mb')
+  ma.set('from-a', 1)
+  mb.set('shared', 1)
+  ma.receive(mb.history(new VectorClock())[0] as never, undefined)
+  mb.set('from-b', 2)
+  const a = new Bucket('a').add('doc', ma)
+  const b = new Bucket('b').add('doc', mb)
+  const d = bucketPair(connect(a, b, { a: { readable: false } }))
+  await Promise.all([waitSynced(d.a), waitSynced(d.b)])
+  t.equal(ma.get('from-b'), 2, 'a got what it was missing')
+  t.equal(d.b.stats.updatesSent, 1, 'only the one update a lacked')
+  t.equal(mb.get('from-a'), undefined, 'a sent nothing')
+  d()
+  a.dispose()
+  b.dispose()
+})
+
+test('hundreds of connect/disconnect cycles leave no stream attached', async (t) => {
+  const a = new Bucket('a')
+  const b = new Bucket('b')
+  const m = new Model('m')
+  a.add('doc', m)
+  b.add('doc', new Model('n'))
+  for (let i = 0; i < 200; i++) {
+    const d = connect(a, b)
+    if (i % 2 === 1) await waitSynced(d.a)
+    d()
+    await d.closed
+  }
+  t.equal(a.streams + b.streams, 0, 'buckets track no stream')
+  t.equal(m.streams, 1, 'the replica counts only its bucket')
+  a.dispose()
+  t.equal(m.streams, 0, 'and nothing once the bucket is disposed')
+  b.dispose()
+})
