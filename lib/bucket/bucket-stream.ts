@@ -133,7 +133,14 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     write (values: unknown[], _enc, cb) {
       for (const v of values) {
         if (closed) break
-        handle(v)
+        try {
+          handle(v)
+        } catch (err) {
+          // A listener (of a data type, or of this stream's events) threw:
+          // the application's fault, not the peer's. Surface it on this
+          // stream; it must not escape into the socket's data handler.
+          fatal(err instanceof Error ? err : new Error(String(err)))
+        }
       }
       cb()
     },

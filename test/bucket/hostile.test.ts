@@ -161,3 +161,12 @@ test('a peer that never sends its header is cut off with ERR_TIMEOUT when handsh
   t.equal(f.snapshot(), before)
   f.bucket.dispose()
 })
+
+test('a listener that throws on a peer update fails that stream, not the process', async (t) => {
+  const f = fixture()
+  f.model.on('change', () => { throw new Error('listener bug') })
+  await feed(f, [HEADER, JSON.stringify(['doc', update(['n', 1], NOW + 10)])])
+  await until(() => f.stream.destroyed, 2000)
+  t.equal(f.stream.error?.message, 'listener bug', 'the error is on the stream')
+  f.bucket.dispose()
+})
