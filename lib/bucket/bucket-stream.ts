@@ -74,8 +74,12 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   if (opts.meta !== undefined) header.meta = opts.meta
 
   const sendAnnounce = (name: string, host: StreamHost, reply: boolean): void => {
-    stats.announcesSent++
-    outbox.enqueue(announce(name, host.clock.toJSON(), reply))
+    const make = (): unknown => {
+      stats.announcesSent++
+      return announce(name, host.clock.toJSON(), reply)
+    }
+    if (reply) outbox.enqueueReply(name, make)
+    else outbox.enqueue(make)
     if (waiting) kick()
   }
 
@@ -276,7 +280,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     remove (name) {
       if (closed) return
       unfollow(name)
-      outbox.enqueue([name, DROP])
+      outbox.enqueue(() => [name, DROP])
       if (waiting) kick()
     }
   })

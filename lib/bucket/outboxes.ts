@@ -25,7 +25,11 @@ export class BucketOutbox {
   private readonly ready = new Set<string>()
   /** Names started by the handshake whose history is not fully out yet. */
   private readonly initial = new Set<string>()
-  private control: unknown[] = []
+  /** Control messages, built when sent so an announce carries the clock of that moment. */
+  private control: Array<{ readonly make: () => unknown, readonly reply: string | undefined }> = []
+  private controlHead = 0
+  /** Names with a reply announce waiting: a peer cannot grow the queue by repeating itself. */
+  private readonly pendingReplies = new Set<string>()
   private handshake = false
   private globalSyncSent = false
   private readonly maxQueue: number
@@ -108,13 +112,21 @@ export class BucketOutbox {
   }
 
   /** Queue a control message (announce, drop) to go out before updates. */
-  enqueue (message: unknown): void {
-    this.control.push(message)
+  enqueue (make: () => unknown): void {
+    this.control.push({ make, reply: undefined })
+  }
+
+  /** Queue a reply announce for `name`, unless one is already waiting. Returns whether it was queued. */
+  enqueueReply (name: string, make: () => unknown): boolean {
+    if (this.pendingReplies.has(name)) return false
+    this.pendingReplies.add(name)
+    this.control.push({ make, reply: name })
+    return true
   }
 
   /** True when `take` would return something now. */
   get hasWork (): boolean {
-    return this.control.length > 0 || this.ready.size > 0 || this.globalSyncDue
+    return this.controlHead < this.control.length || this.ready.size > 0 || this.globalSyncDue
   }
 
   /** Live updates waiting, over all names. */
@@ -135,10 +147,14 @@ export class BucketOutbox {
    */
   take (max: number, out: unknown[], onGlobalSync: () => void): number {
     let updates = 0
-    if (this.control.length > 0) {
-      const n = Math.min(this.control.length, Math.max(0, max - out.length))
-      out.push(...this.control.slice(0, n))
-      this.control = this.control.slice(n)
+    while (out.length < max && this.controlHead < this.control.length) {
+      const c = this.control[this.controlHead++] as { make: () => unknown, reply: string | undefined }
+      if (c.reply !== undefined) this.pendingReplies.delete(c.reply)
+      out.push(c.make())
+    }
+    if (this.controlHead === this.control.length) {
+      this.control = []
+      this.controlHead = 0
     }
     const tmp: Array<Update | 'SYNC'> = []
     while (out.length < max && this.ready.size > 0) {

@@ -170,3 +170,20 @@ test('a listener that throws on a peer update fails that stream, not the process
   t.equal(f.stream.error?.message, 'listener bug', 'the error is on the stream')
   f.bucket.dispose()
 })
+
+test('a peer repeating announces to a stream it never reads cannot grow our queue', async (t) => {
+  const model = new Model('local')
+  model.set('k', 'v')
+  const bucket = new Bucket('local-bucket').add('doc', model)
+  const stream = bucket.createStream() // nobody reads its output
+  stream.write(HEADER + '\n')
+  const announce = JSON.stringify(['doc', { clock: {} }]) + '\n'
+  for (let i = 0; i < 5000; i++) stream.write(announce)
+  await until(() => stream.stats.announcesReceived === 5000, 5000, 'announces processed')
+  stream.resume()
+  await tick(20)
+  t.ok(stream.stats.announcesSent < 10, `${stream.stats.announcesSent} replies for 5 000 repeated announces`)
+  t.ok(stream.stats.announcesSent >= 1, 'but the peer was answered')
+  t.notOk(stream.destroyed)
+  bucket.dispose()
+})

@@ -90,3 +90,16 @@ test('a slow peer overflows each live queue at maxQueue; history refills it', (t
   t.deepEqual(out, [['doc', m.history(new VectorClock())[0]]], 'only the latest state is sent, from history')
   t.end()
 })
+
+test('at most one reply announce per name waits in the queue', (t) => {
+  const box = new BucketOutbox()
+  let made = 0
+  const make = (): unknown => { made++; return ['doc', { clock: {}, reply: true }] }
+  t.ok(box.enqueueReply('doc', make))
+  t.notOk(box.enqueueReply('doc', make), 'a second one is not queued')
+  t.ok(box.enqueueReply('other', make), 'another name is')
+  t.equal(drain(box, 10).flat().length, 2)
+  t.equal(made, 2, 'messages are built when sent')
+  t.ok(box.enqueueReply('doc', make), 'once sent, a new reply may be queued')
+  t.end()
+})
