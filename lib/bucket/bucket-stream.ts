@@ -246,7 +246,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     const host = bucket.get(msg.name)
     if (host === undefined) return unknown(msg.name)
     protectOwnClock(host, msg.clock.get(host.id))
-    if (readable) outbox.startLate(msg.name, host, msg.clock, !msg.reply)
+    if (readable) outbox.startLate(msg.name, host, msg.clock)
     // A fresh announce means the peer ignored our clock for this name (it did
     // not hold it yet): answer with ours. A reply is never answered.
     if (!msg.reply) sendAnnounce(msg.name, host, true)

@@ -79,17 +79,14 @@ export class BucketOutbox {
   }
 
   /**
-   * The peer announced `name` after the handshake. A fresh announce (the
-   * peer just began holding it) restarts from its clock; a reply only starts
-   * an outbox that has not started yet.
+   * The peer announced `name` after the handshake: start sending its
+   * history since `clock`, unless that name is already being sent (an
+   * honest peer drops a name before announcing it again, which closes it
+   * here; repeating announces cannot make us rebuild history).
    */
-  startLate (name: string, source: HistorySource, clock: VectorClock, fresh: boolean): void {
+  startLate (name: string, source: HistorySource, clock: VectorClock): void {
     let box = this.boxes.get(name)
-    if (box !== undefined && box.isStarted) {
-      if (!fresh) return
-      this.close(name)
-      box = undefined
-    }
+    if (box !== undefined && box.isStarted) return
     if (box === undefined) {
       box = this.box(source)
       this.boxes.set(name, box)

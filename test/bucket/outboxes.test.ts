@@ -57,7 +57,7 @@ test('a late name ends its history with [name, "SYNC"]; what the peer sent is ne
   box.open('late', m)
   box.startHandshake(new Map())
   t.deepEqual(drain(box, 10), [['SYNC']], 'empty handshake: SYNC at once')
-  box.startLate('late', m, new VectorClock(), true)
+  box.startLate('late', m, new VectorClock())
   const out = drain(box, 10).flat()
   t.equal(out.length, 3)
   t.deepEqual(out[2], ['late', 'SYNC'])
