@@ -1,4 +1,5 @@
 import test from 'tape'
+import pull from 'pull-stream'
 import { Bucket, Events, Model, Value, VectorClock, connect } from '../../index'
 import type { BucketStream } from '../../index'
 import type { Disconnect } from '../../index'
@@ -330,5 +331,23 @@ test('hundreds of connect/disconnect cycles leave no stream attached', async (t)
   t.equal(m.streams, 1, 'the replica counts only its bucket')
   a.dispose()
   t.equal(m.streams, 0, 'and nothing once the bucket is disposed')
+  b.dispose()
+})
+
+test('two buckets replicate through pull-stream duplexes', async (t) => {
+  const ma = new Model('ma')
+  const mb = new Model('mb')
+  ma.set('x', 1)
+  const a = new Bucket('a').add('doc', ma)
+  const b = new Bucket('b').add('doc', mb)
+  const pa = a.createPullStream()
+  const pb = b.createPullStream()
+  pull(pa.source, pb.sink)
+  pull(pb.source, pa.sink)
+  await until(() => mb.get('x') === 1)
+  mb.set('y', 2)
+  await until(() => ma.get('y') === 2)
+  t.pass('history and live updates cross pull-streams')
+  a.dispose()
   b.dispose()
 })
