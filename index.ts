@@ -42,6 +42,6 @@ export type { SignerOptions, VerifierOptions, TrustOptions, TrustedOptions, Writ
 export { generateKeyPair, keyPairFromSeed, seedOf, keyId, isKeyId } from './lib/trust/keys'
 export type { KeyPair } from './lib/trust/keys'
 export { canonicalJson, signingBytes, SIGNATURE_DOMAIN } from './lib/trust/canonical'
-export { authenticate, AUTH_PROTOCOL } from './lib/trust/authenticate'
+export { authenticate, peerKeyOf, AUTH_PROTOCOL } from './lib/trust/authenticate'
 export type { AuthOptions, AuthRole } from './lib/trust/authenticate'
 export { TokenBucket } from './lib/limits/token-bucket'
