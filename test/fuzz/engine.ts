@@ -3,7 +3,7 @@ import { isGrapevineError } from '../../lib/errors/grapevine-error'
 import type { Replica, ReplicaOptions } from '../../lib/replica/replica'
 import type { ReplicaStream, StreamOptions } from '../../lib/stream/replica-stream'
 import { canonicalJson } from '../../lib/trust/canonical'
-import { type KeyPair, keyPairFromSeed } from '../../lib/trust/keys'
+import { type KeyPair, keyId, keyPairFromSeed } from '../../lib/trust/keys'
 import { trust } from '../../lib/trust/signing'
 import type { Update } from '../../lib/wire/types'
 import { Rng } from '../helpers/rng'
@@ -91,7 +91,9 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
 async function session (rng: Rng, type: FuzzType, report: FuzzReport): Promise<void> {
   const tag = `${type.name} session ${report.sessions} (seed ${report.seed})`
   const signed = rng.chance(0.25)
-  const trustOpts = (kp?: KeyPair): ReplicaOptions => signed ? { ...trust({ docId: DOC, ...(kp !== undefined ? { keyPair: kp } : {}) }) } : {}
+  // Some signed documents admit only some of the writers' keys.
+  const allow = signed && rng.chance(0.3) ? KEYS.filter(() => rng.chance(0.5)).map((k) => keyId(k.publicKey)) : 'any'
+  const trustOpts = (kp?: KeyPair): ReplicaOptions => signed ? { ...trust({ docId: DOC, allow, ...(kp !== undefined ? { keyPair: kp } : {}) }) } : {}
 
   // Genuine updates from one or two writers: the corpus that mutations start from.
   const corpus: Update[] = []
@@ -111,11 +113,14 @@ async function session (rng: Rng, type: FuzzType, report: FuzzReport): Promise<v
     target.receive(u)
     reference.receive(u)
   }
+  if (snapshot(target) !== snapshot(reference)) report.corruptions.push(`${tag}: the same updates gave different states`)
 
   const small = rng.chance(0.7)
   const limits = small ? { maxLineBytes: rng.int(256, 65_536), maxDepth: rng.int(2, 64) } : { maxLineBytes: 1024 * 1024, maxDepth: 64 }
   const streamOpts: StreamOptions = { ...limits, maxInvalid: rng.pick([5, 100, 1000]), strict: rng.chance(0.1) }
   if (rng.chance(0.2)) streamOpts.maxSources = rng.int(1, 4)
+  // Rarely a tight rate limit: reading pauses mid-session, and the stream may close while paused.
+  if (rng.chance(0.05)) streamOpts.maxMessagesPerSecond = rng.int(10, 100)
   const header = { id: 'attacker', clock: rng.chance(0.7) ? {} : target.getClock() }
 
   // The input: a header (usually), then lines. A framing session mixes in

@@ -1,5 +1,6 @@
 import test from 'tape'
 import { seedFromEnv } from '../helpers/rng'
+import { fuzzAuth } from './auth'
 import { runFuzz } from './engine'
 
 const MiB = 1024 * 1024
@@ -15,7 +16,18 @@ test('hostile input to every data type: no crash, every fault coded, state uncha
   t.deepEqual(r.corruptions, [], `state equals a reference given only the accepted updates ${replay}`)
   t.deepEqual(r.badOutput, [], `the replica only ever sent JSON lines ${replay}`)
   t.ok(r.peakHeapBytes < 512 * MiB, `peak heap ${(r.peakHeapBytes / MiB).toFixed(0)} MiB stays bounded`)
-  for (const code of ['ERR_INVALID_JSON', 'ERR_INVALID_UPDATE', 'ERR_BAD_SIGNATURE', 'ERR_PROTOCOL']) {
+  for (const code of ['ERR_INVALID_JSON', 'ERR_INVALID_UPDATE', 'ERR_BAD_SIGNATURE', 'ERR_NOT_ALLOWED', 'ERR_PROTOCOL']) {
     t.ok((r.codes[code] ?? 0) > 0, `the input reached ${code} (${r.codes[code] ?? 0} times)`)
   }
+})
+
+test('hostile handshakes: nobody without the secret gets in, every refusal coded, nothing sent but a hello', async (t) => {
+  const seed = seedFromEnv()
+  const attempts = Number(process.env.FUZZ_AUTH ?? 1000)
+  const r = await fuzzAuth(seed, attempts)
+  const replay = `(replay with SEED=${seed} FUZZ_AUTH=${attempts})`
+  t.equal(r.attempts, attempts, `${attempts} attempts refused as ${JSON.stringify(r.refused)}`)
+  t.deepEqual(r.admitted, [], `nobody admitted ${replay}`)
+  t.deepEqual(r.uncoded, [], `every refusal coded ${replay}`)
+  t.deepEqual(r.leaks, [], `nothing sent past the hello ${replay}`)
 })

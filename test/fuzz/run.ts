@@ -2,6 +2,7 @@
 // SEED=n to replay). Prints its seed first and a report last; exits 1 on
 // any crash, uncoded error, corruption or bad output. Stops by itself.
 import { seedFromEnv } from '../helpers/rng'
+import { fuzzAuth } from './auth'
 import { type FuzzReport, runFuzz } from './engine'
 
 const MiB = 1024 * 1024
@@ -22,7 +23,10 @@ async function main (): Promise<void> {
   process.stdout.write(`fuzz: done in ${(r.ms / 1000).toFixed(1)} s: ${summary(r)}\n`)
   process.stdout.write(`fuzz: heap at start ${(r.startHeapBytes / MiB).toFixed(0)} MiB, retained after GC ${(retained / MiB).toFixed(0)} MiB${gc === undefined ? ' (run with --expose-gc for an exact figure)' : ''}\n`)
   process.stdout.write(`fuzz: codes ${JSON.stringify(r.codes)}\n`)
-  const problems = [...r.crashes, ...r.uncoded, ...r.corruptions, ...r.badOutput]
+  const attempts = Number(process.env.FUZZ_AUTH ?? 20_000)
+  const a = await fuzzAuth(seed, attempts)
+  process.stdout.write(`fuzz: ${a.attempts} hostile handshakes, admitted ${a.admitted.length}, uncoded ${a.uncoded.length}, leaks ${a.leaks.length}, refused ${JSON.stringify(a.refused)}\n`)
+  const problems = [...r.crashes, ...r.uncoded, ...r.corruptions, ...r.badOutput, ...a.admitted, ...a.uncoded, ...a.leaks]
   for (const p of problems.slice(0, 20)) process.stdout.write(`PROBLEM ${p}\n`)
   process.exitCode = problems.length === 0 ? 0 : 1
 }
