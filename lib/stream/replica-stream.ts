@@ -3,7 +3,7 @@ import duplexify from 'duplexify'
 import type { Duplex } from 'node:stream'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
-import type { StreamHost } from '../replica/host'
+import type { ReceiveResult, StreamHost } from '../replica/host'
 import { Outbox } from '../session/outbox'
 import { Session } from '../session/session'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
@@ -53,6 +53,8 @@ export interface StreamOptions {
   maxQueueBytes?: number
   /** Messages per outgoing chunk. Default 256. */
   batchSize?: number
+  /** Destroy with ERR_TIMEOUT if the peer's header has not arrived within this many ms. Default 0 (off). */
+  handshakeTimeoutMs?: number
   /** A name, for logs and stats. */
   name?: string
 }
@@ -114,18 +116,13 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       batch.push(header)
     }
     if (readable) {
-      outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
-    } else if (session.started || outbox.isStarted) {
+      stats.updatesSent += outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
+    } else if (outbox.isStarted && !sentEmptySync) {
       // Write-only: nothing to send but the end of an empty history.
-      if (!sentEmptySync) {
-        sentEmptySync = true
-        batch.push('SYNC')
-        onSyncPlaced()
-      }
+      sentEmptySync = true
+      batch.push('SYNC')
+      onSyncPlaced()
     }
-    const updates = batch.length - (batch.includes('SYNC') ? 1 : 0) - (batch[0] === header ? 1 : 0)
-    stats.updatesSent += updates
-    stats.queueOverflows = outbox.overflows
     if (batch.length === 0) {
       waiting = true
       return
@@ -248,7 +245,14 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
         if (isNew && newSources >= maxSources) {
           return reject(new GrapevineError('ERR_TOO_MANY_SOURCES', `peer sent updates from more than ${maxSources} new sources`, { source: u[2] }))
         }
-        const r = host.receive(u, stream)
+        let r: ReceiveResult
+        try {
+          r = host.receive(u, stream)
+        } catch (err) {
+          // A listener of the data type threw: that is the application's
+          // fault, not the peer's; surface it on this stream, keep the process.
+          return fatal(err instanceof Error ? err : new Error(String(err)))
+        }
         if (isNew && r.status === 'applied') newSources++
         if (r.status === 'rejected') return reject(r.error)
         if (r.status === 'old') stats.oldDropped++
@@ -278,6 +282,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const unsubscribe = host.subscribe((update, origin) => {
     if (origin === stream || !readable) return
     outbox.offer(update)
+    stats.queueOverflows = outbox.overflows
     if (waiting) kick()
   })
   const untrack = host.track(() => {
@@ -300,6 +305,16 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     decoder.destroy()
     out.destroy()
   })
+
+  const handshakeMs = opts.handshakeTimeoutMs ?? 0
+  if (handshakeMs > 0) {
+    const timer = setTimeout(() => {
+      if (!session.started) fatal(new GrapevineError('ERR_TIMEOUT', `no header within ${handshakeMs} ms`))
+    }, handshakeMs)
+    timer.unref()
+    stream.once('header', () => clearTimeout(timer))
+    stream.once('close', () => clearTimeout(timer))
+  }
 
   if (opts.startClock !== undefined) {
     outbox.start(VectorClock.fromJSON(opts.startClock))
