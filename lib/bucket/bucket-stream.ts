@@ -5,6 +5,7 @@ import type { StreamHost } from '../replica/host'
 import { Session } from '../session/session'
 import { createDecoder, createEncoder, type OutBatch } from '../stream/codec'
 import { emptyStats } from '../stream/stats'
+import { TokenBucket } from '../limits/token-bucket'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
 import { BUCKET_PROTO, DROP, announce, bucketsJSON, decodeBucketMessage, type BucketMessage } from './messages'
 import { BucketOutbox } from './outboxes'
@@ -35,7 +36,9 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   }
   const stats: BucketStreamStats = { ...emptyStats(), unknown: 0, announcesSent: 0, announcesReceived: 0 }
   const session = new Session({ readable: true, writable })
-  const outbox = new BucketOutbox(opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {})
+  const outbox = new BucketOutbox({ maxQueue: opts.maxQueue, maxQueueBytes: opts.maxQueueBytes })
+  const pace = opts.maxMessagesPerSecond !== undefined ? new TokenBucket(opts.maxMessagesPerSecond) : undefined
+  let newSources = 0
   Object.defineProperty(stats, 'queueOverflows', { get: () => outbox.overflows, enumerable: true })
   const subscriptions = new Map<string, () => void>()
   let headerSent = false
@@ -135,18 +138,28 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   const sink = new Writable({
     objectMode: true,
     write (values: unknown[], _enc, cb) {
-      for (const v of values) {
-        if (closed) break
-        try {
-          handle(v)
-        } catch (err) {
-          // A listener (of a data type, or of this stream's events) threw:
-          // the application's fault, not the peer's. Surface it on this
-          // stream; it must not escape into the socket's data handler.
-          fatal(err instanceof Error ? err : new Error(String(err)))
+      let i = 0
+      const run = (): void => {
+        while (i < values.length && !closed) {
+          // Rate limit: hold the callback, so the decoder and the socket back up.
+          const wait = pace !== undefined ? pace.take() : 0
+          if (wait > 0) {
+            stats.throttled++
+            setTimeout(run, wait)
+            return
+          }
+          try {
+            handle(values[i++])
+          } catch (err) {
+            // A listener (of a data type, or of this stream's events) threw:
+            // the application's fault, not the peer's. Surface it on this
+            // stream; it must not escape into the socket's data handler.
+            fatal(err instanceof Error ? err : new Error(String(err)))
+          }
         }
+        cb()
       }
-      cb()
+      run()
     },
     final (cb) {
       endOutgoing()
@@ -226,7 +239,13 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     const host = bucket.get(msg.name)
     if (host === undefined) return unknown(msg.name)
     stats.updatesReceived++
+    // Sources new to a replica cost it memory for good: cap them per stream.
+    const isNew = host.clock.get(msg.update[2]) === 0
+    if (isNew && newSources >= decodeLimits.maxSources) {
+      return reject(new GrapevineError('ERR_TOO_MANY_SOURCES', `peer sent updates from more than ${decodeLimits.maxSources} new sources`, { source: msg.update[2] }))
+    }
     const r = host.receive(msg.update, stream)
+    if (isNew && r.status === 'applied') newSources++
     if (r.status === 'rejected') return reject(r.error)
     if (r.status === 'old') stats.oldDropped++
     else stats.updatesApplied++

@@ -1,5 +1,5 @@
 import type { VectorClock } from '../clock/vector-clock'
-import { type HistorySource, Outbox } from '../session/outbox'
+import { type HistorySource, Outbox, type OutboxOptions } from '../session/outbox'
 import type { Update } from '../wire/types'
 import { SYNC } from '../wire/types'
 import { tagUpdate } from './messages'
@@ -7,7 +7,9 @@ import { tagUpdate } from './messages'
 /** Options of a BucketOutbox. */
 export interface BucketOutboxOptions {
   /** Live updates queued per name for a slow peer before falling back to history. Default 4096. */
-  maxQueue?: number
+  maxQueue?: number | undefined
+  /** The same bound per name in characters of JSON (about bytes). Default 16 MiB. */
+  maxQueueBytes?: number | undefined
 }
 
 /**
@@ -32,12 +34,12 @@ export class BucketOutbox {
   private readonly pendingReplies = new Set<string>()
   private handshake = false
   private globalSyncSent = false
-  private readonly maxQueue: number
+  private readonly boxOptions: OutboxOptions
   /** Overflows of outboxes already closed. */
   private closedOverflows = 0
 
   constructor (opts: BucketOutboxOptions = {}) {
-    this.maxQueue = opts.maxQueue ?? 4096
+    this.boxOptions = { maxQueue: opts.maxQueue, maxQueueBytes: opts.maxQueueBytes }
   }
 
   /** Begin tracking `name` (not started until the peer's clock is known). */
@@ -197,7 +199,7 @@ export class BucketOutbox {
   }
 
   private box (source: HistorySource): Outbox {
-    return new Outbox(source, { maxQueue: this.maxQueue })
+    return new Outbox(source, this.boxOptions)
   }
 }
 

@@ -187,3 +187,22 @@ test('a peer repeating announces to a stream it never reads cannot grow our queu
   t.notOk(stream.destroyed)
   bucket.dispose()
 })
+
+test('updates from more new sources than maxSources are rejected with ERR_TOO_MANY_SOURCES', async (t) => {
+  const f = fixture({ maxSources: 3 })
+  await feed(f, [HEADER, ...[1, 2, 3, 4, 5].map((i) => JSON.stringify(['doc', update([`k${i}`, i], NOW - 1000, `src${i}`)]))])
+  t.deepEqual(f.invalid, ['ERR_TOO_MANY_SOURCES', 'ERR_TOO_MANY_SOURCES'])
+  t.deepEqual(f.model.keys().sort(), ['k', 'k1', 'k2', 'k3'], 'the first three sources applied, the rest did not')
+  t.notOk(f.stream.destroyed)
+  f.bucket.dispose()
+})
+
+test('maxMessagesPerSecond paces reading without dropping anything', async (t) => {
+  const f = fixture({ maxMessagesPerSecond: 200 })
+  const lines = Array.from({ length: 240 }, (_, i) => JSON.stringify(['doc', update([`k${i}`, i], NOW - 1000 + i)]))
+  await feed(f, [HEADER, ...lines])
+  await until(() => f.model.size === 241, 5000, 'all applied')
+  t.ok(f.stream.stats.throttled > 0, `reading paused ${f.stream.stats.throttled} times`)
+  t.equal(f.stream.stats.updatesApplied, 240, 'nothing dropped')
+  f.bucket.dispose()
+})
