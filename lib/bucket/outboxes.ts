@@ -6,10 +6,19 @@ import { tagUpdate } from './messages'
 
 /** Options of a BucketOutbox. */
 export interface BucketOutboxOptions {
-  /** Live updates queued per name for a slow peer before falling back to history. Default 4096. */
+  /**
+   * Live updates queued for a slow peer, all names together, before the
+   * queue of the name that crossed the bound is dropped and later rebuilt
+   * from history. Default 4096.
+   */
   maxQueue?: number | undefined
-  /** The same bound per name in characters of JSON (about bytes). Default 16 MiB. */
+  /** The same bound in characters of JSON (about bytes). Default 16 MiB. */
   maxQueueBytes?: number | undefined
+}
+
+interface Entry {
+  box: Outbox
+  readonly source: HistorySource
 }
 
 /**
@@ -19,10 +28,13 @@ export interface BucketOutboxOptions {
  * messages, and the end-of-handshake marker. Names are served round-robin
  * so one busy replica cannot starve the others. The global `"SYNC"` goes out
  * once every replica started by the handshake has sent its history; a
- * replica started later ends its history with `[name, "SYNC"]`.
+ * replica started later ends its history with `[name, "SYNC"]`. Live
+ * queues are bounded for the stream as a whole, as for one replica stream.
  */
 export class BucketOutbox {
-  private readonly boxes = new Map<string, Outbox>()
+  private readonly boxes = new Map<string, Entry>()
+  /** Names whose first history is out (a rebuilt outbox must not announce it again). */
+  private readonly historySent = new Set<string>()
   /** Names whose outbox may have something to send. */
   private readonly ready = new Set<string>()
   /** Names started by the handshake whose history is not fully out yet. */
@@ -35,24 +47,32 @@ export class BucketOutbox {
   private handshake = false
   private globalSyncSent = false
   private readonly boxOptions: OutboxOptions
-  /** Overflows of outboxes already closed. */
-  private closedOverflows = 0
+  private readonly maxQueue: number
+  private readonly maxQueueBytes: number
+  private liveCount = 0
+  private liveBytes = 0
+  /** Overflows of outboxes already closed or replaced, and stream-wide sheds. */
+  private pastOverflows = 0
 
   constructor (opts: BucketOutboxOptions = {}) {
-    this.boxOptions = { maxQueue: opts.maxQueue, maxQueueBytes: opts.maxQueueBytes }
+    this.maxQueue = opts.maxQueue ?? 4096
+    this.maxQueueBytes = opts.maxQueueBytes ?? 16 * 1024 * 1024
+    this.boxOptions = { maxQueue: this.maxQueue, maxQueueBytes: this.maxQueueBytes }
   }
 
   /** Begin tracking `name` (not started until the peer's clock is known). */
   open (name: string, source: HistorySource): void {
-    if (!this.boxes.has(name)) this.boxes.set(name, this.box(source))
+    if (!this.boxes.has(name)) this.boxes.set(name, { box: this.box(source), source })
   }
 
   /** Stop sending anything for `name`. */
   close (name: string): void {
-    this.closedOverflows += this.boxes.get(name)?.overflows ?? 0
+    const e = this.boxes.get(name)
+    if (e !== undefined) this.retire(e.box)
     this.boxes.delete(name)
     this.ready.delete(name)
     this.initial.delete(name)
+    this.historySent.delete(name)
   }
 
   /** True when `name` is tracked. */
@@ -62,7 +82,7 @@ export class BucketOutbox {
 
   /** True when the outbox of `name` knows the peer's clock. */
   isStarted (name: string): boolean {
-    return this.boxes.get(name)?.isStarted === true
+    return this.boxes.get(name)?.box.isStarted === true
   }
 
   /**
@@ -72,7 +92,7 @@ export class BucketOutbox {
   startHandshake (peer: ReadonlyMap<string, VectorClock>): void {
     this.handshake = true
     for (const [name, clock] of peer) {
-      const box = this.boxes.get(name)
+      const box = this.boxes.get(name)?.box
       if (box === undefined || box.isStarted) continue
       box.start(clock)
       this.initial.add(name)
@@ -87,27 +107,32 @@ export class BucketOutbox {
    * here; repeating announces cannot make us rebuild history).
    */
   startLate (name: string, source: HistorySource, clock: VectorClock): void {
-    let box = this.boxes.get(name)
-    if (box !== undefined && box.isStarted) return
-    if (box === undefined) {
-      box = this.box(source)
-      this.boxes.set(name, box)
+    let e = this.boxes.get(name)
+    if (e !== undefined && e.box.isStarted) return
+    if (e === undefined) {
+      e = { box: this.box(source), source }
+      this.boxes.set(name, e)
     }
-    box.start(clock)
+    e.box.start(clock)
     this.ready.add(name)
   }
 
   /** The peer has this update of `name` (it sent it to us). */
   peerHas (name: string, update: Update): void {
-    this.boxes.get(name)?.peerHas(update)
+    this.boxes.get(name)?.box.peerHas(update)
   }
 
   /** A live update of `name` the peer may be missing. */
   offer (name: string, update: Update): void {
-    const box = this.boxes.get(name)
-    if (box === undefined || !box.isStarted) return
-    box.offer(update)
-    if (box.hasWork) this.ready.add(name)
+    const e = this.boxes.get(name)
+    if (e === undefined || !e.box.isStarted) return
+    const count = e.box.queued
+    const bytes = e.box.queuedBytes
+    e.box.offer(update)
+    this.liveCount += e.box.queued - count
+    this.liveBytes += e.box.queuedBytes - bytes
+    if (this.liveCount > this.maxQueue || this.liveBytes > this.maxQueueBytes) this.rebuild(e)
+    if (e.box.hasWork) this.ready.add(name)
   }
 
   /** Queue a control message (announce, drop) to go out before updates. */
@@ -130,9 +155,12 @@ export class BucketOutbox {
 
   /** Live updates waiting, over all names. */
   get queued (): number {
-    let n = 0
-    for (const box of this.boxes.values()) n += box.queued
-    return n
+    return this.liveCount
+  }
+
+  /** Characters of JSON (about bytes) of the live updates waiting, over all names. */
+  get queuedBytes (): number {
+    return this.liveBytes
   }
 
   /** Names tracked. */
@@ -163,13 +191,19 @@ export class BucketOutbox {
       let visits = this.ready.size
       for (const name of this.ready) {
         if (visits-- === 0 || out.length >= max) break
-        const box = this.boxes.get(name) as Outbox
+        const box = (this.boxes.get(name) as Entry).box
+        const count = box.queued
+        const bytes = box.queuedBytes
         tmp.length = 0
         box.take(Math.min(share, max - out.length), tmp, noop)
+        this.liveCount += box.queued - count
+        this.liveBytes += box.queuedBytes - bytes
         for (const m of tmp) {
           if (m === SYNC) {
-            if (this.initial.delete(name)) continue
-            out.push([name, SYNC])
+            if (this.historySent.has(name)) continue
+            this.historySent.add(name)
+            // The handshake's names share the global "SYNC"; a later one gets its own.
+            if (!this.initial.delete(name)) out.push([name, SYNC])
           } else {
             out.push(tagUpdate(name, m))
             updates++
@@ -189,8 +223,8 @@ export class BucketOutbox {
 
   /** Times a live queue was dropped for a slow peer, over all names ever tracked. */
   get overflows (): number {
-    let n = this.closedOverflows
-    for (const box of this.boxes.values()) n += box.overflows
+    let n = this.pastOverflows
+    for (const e of this.boxes.values()) n += e.box.overflows
     return n
   }
 
@@ -200,6 +234,25 @@ export class BucketOutbox {
 
   private box (source: HistorySource): Outbox {
     return new Outbox(source, this.boxOptions)
+  }
+
+  /** Forget a box's live queue in the totals. */
+  private retire (box: Outbox): void {
+    this.pastOverflows += box.overflows
+    this.liveCount -= box.queued
+    this.liveBytes -= box.queuedBytes
+  }
+
+  /**
+   * The stream-wide bound was crossed: drop this name's live queue; what
+   * the peer misses is history since its clock, as after a core overflow.
+   */
+  private rebuild (e: Entry): void {
+    const old = e.box
+    this.retire(old)
+    this.pastOverflows++
+    e.box = this.box(e.source)
+    e.box.start(old.peerClock.clone())
   }
 }
 

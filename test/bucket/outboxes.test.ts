@@ -103,3 +103,29 @@ test('at most one reply announce per name waits in the queue', (t) => {
   t.ok(box.enqueueReply('doc', make), 'once sent, a new reply may be queued')
   t.end()
 })
+
+test('the live-queue bound holds for all names together, and a rebuild does not repeat a name SYNC', (t) => {
+  const models = ['a', 'b', 'c'].map((id) => new Model(id))
+  const box = new BucketOutbox({ maxQueue: 5 })
+  models.forEach((m) => box.open(m.id, m))
+  box.startHandshake(new Map([['a', new VectorClock()], ['b', new VectorClock()]]))
+  box.startLate('c', models[2] as Model, new VectorClock())
+  t.deepEqual(drain(box, 100).flat(), [['c', 'SYNC'], 'SYNC'], "empty histories: c's SYNC and the global one")
+  models.forEach((m) => m.subscribe((u) => box.offer(m.id, u)))
+  let peak = 0
+  for (let i = 0; i < 12; i++) {
+    for (const m of models) {
+      m.set('k', i)
+      peak = Math.max(peak, box.queued)
+    }
+  }
+  t.ok(peak <= 5, `at most 5 live updates queued over three names (peak ${peak})`)
+  t.ok(box.overflows > 0, `${box.overflows} queues rebuilt from history`)
+  const out = drain(box, 100).flat() as unknown[][]
+  t.deepEqual(out.filter((m) => m[1] === 'SYNC'), [], 'no name SYNC repeated by a rebuild')
+  const last = new Map(out.map((m) => [m[0], ((m[1] as unknown[])[0] as unknown[])[1]]))
+  t.deepEqual([...last].sort(), [['a', 11], ['b', 11], ['c', 11]], 'every name ends with its latest value')
+  t.equal(box.queued, 0)
+  t.equal(box.queuedBytes, 0, 'byte total back to zero')
+  t.end()
+})
