@@ -7,7 +7,8 @@ import { createDecoder, createEncoder, type OutBatch } from '../stream/codec'
 import { emptyStats } from '../stream/stats'
 import { TokenBucket } from '../limits/token-bucket'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
-import { BUCKET_PROTO, DROP, announce, bucketsJSON, decodeBucketMessage, type BucketMessage } from './messages'
+import type { ClockJSON } from '../wire/types'
+import { BUCKET_PROTO, DROP, announce, decodeBucketMessage, splitBuckets, type BucketMessage } from './messages'
 import { BucketOutbox } from './outboxes'
 import type { BucketStream, BucketStreamHost, BucketStreamOptions, BucketStreamStats } from './types'
 
@@ -67,19 +68,17 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
 
   const members: Array<readonly [string, StreamHost]> = [...bucket.entries()]
   for (const [name, host] of members) follow(name, host)
-  const header: Record<string, unknown> = {
-    ...opts.headerFields,
-    id: bucket.id,
-    clock: {},
-    proto: BUCKET_PROTO,
-    buckets: bucketsJSON(members.map(([name, host]) => [name, host.clock.toJSON()]))
-  }
+  // Clocks that do not fit in the header line follow it as handshake announces.
+  const split = splitBuckets(members.map(([name, host]) => [name, host.clock.toJSON()]), opts.maxHeaderBytes ?? 256 * 1024)
+  const header: Record<string, unknown> = { ...opts.headerFields, id: bucket.id, clock: {}, proto: BUCKET_PROTO, buckets: split.buckets }
+  if (split.rest.length > 0) header.more = split.rest.length
   if (opts.meta !== undefined) header.meta = opts.meta
+  let continued = 0
 
   const sendAnnounce = (name: string, host: StreamHost, reply: boolean): void => {
     const make = (): unknown => {
       stats.announcesSent++
-      return announce(name, host.clock.toJSON(), reply)
+      return announce(name, host.clock.toJSON(), reply ? 'reply' : 'fresh')
     }
     if (reply) outbox.enqueueReply(name, make)
     else outbox.enqueue(make)
@@ -93,7 +92,11 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
       headerSent = true
       batch.push(header)
     }
-    stats.updatesSent += outbox.take(batchSize, batch, onSyncPlaced)
+    while (continued < split.rest.length && batch.length < batchSize) {
+      const [name, clock] = split.rest[continued++] as readonly [string, ClockJSON]
+      batch.push(announce(name, clock, 'handshake'))
+    }
+    if (continued === split.rest.length) stats.updatesSent += outbox.take(batchSize, batch, onSyncPlaced)
     if (batch.length === 0) {
       waiting = true
       return
@@ -228,7 +231,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
       }
       protectOwnClock(host, clock.get(host.id))
     }
-    outbox.startHandshake(readable ? msg.buckets : new Map())
+    outbox.startHandshake(readable ? msg.buckets : new Map(), msg.more)
     kick()
   }
 
@@ -263,6 +266,16 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     if (!session.started) return fatal(new GrapevineError('ERR_PROTOCOL', 'announce before header'))
     stats.announcesReceived++
     const host = bucket.get(msg.name)
+    if (msg.handshake) {
+      // The rest of the peer's header: exactly `more` of these, right after it.
+      const ok = outbox.continueHandshake(host !== undefined && readable ? msg.name : undefined, msg.clock)
+      if (!ok) return fatal(new GrapevineError('ERR_PROTOCOL', 'handshake announce past the count in the header', { name: msg.name }))
+      if (host === undefined) unknown(msg.name)
+      else protectOwnClock(host, msg.clock.get(host.id))
+      // The last one may complete the handshake, making "SYNC" due.
+      if (waiting) kick()
+      return
+    }
     if (host === undefined) return unknown(msg.name)
     protectOwnClock(host, msg.clock.get(host.id))
     if (readable) outbox.startLate(msg.name, host, msg.clock)

@@ -24,9 +24,9 @@ export interface BucketDecodeLimits {
 
 /** A decoded grapevine-bucket/1 message: the one place peer JSON becomes typed data. */
 export type BucketMessage =
-  | { readonly kind: 'header', readonly header: DecodedHeader, readonly buckets: ReadonlyMap<string, VectorClock> }
+  | { readonly kind: 'header', readonly header: DecodedHeader, readonly buckets: ReadonlyMap<string, VectorClock>, readonly more: number }
   | { readonly kind: 'update', readonly name: string, readonly update: Update }
-  | { readonly kind: 'announce', readonly name: string, readonly clock: VectorClock, readonly reply: boolean }
+  | { readonly kind: 'announce', readonly name: string, readonly clock: VectorClock, readonly reply: boolean, readonly handshake: boolean }
   | { readonly kind: 'sync', readonly name: string | undefined }
   | { readonly kind: 'drop', readonly name: string }
   | { readonly kind: 'ignored' }
@@ -57,8 +57,10 @@ function decodeHeader (value: object, limits: BucketDecodeLimits): BucketMessage
   const raw = h.buckets
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return protocol('header must have a "buckets" object')
   const names = Object.keys(raw)
-  if (names.length > limits.maxNames) {
-    return new GrapevineError('ERR_TOO_MANY_NAMES', `header names ${names.length} replicas, limit is ${limits.maxNames}`)
+  const more = h.more ?? 0
+  if (typeof more !== 'number' || !Number.isSafeInteger(more) || more < 0) return protocol('header "more" must be a count')
+  if (names.length + more > limits.maxNames) {
+    return new GrapevineError('ERR_TOO_MANY_NAMES', `header names ${names.length + more} replicas, limit is ${limits.maxNames}`)
   }
   const buckets = new Map<string, VectorClock>()
   for (const name of names) {
@@ -67,7 +69,7 @@ function decodeHeader (value: object, limits: BucketDecodeLimits): BucketMessage
     if (clock instanceof GrapevineError) return clock
     buckets.set(name, clock)
   }
-  return { kind: 'header', header: base, buckets }
+  return { kind: 'header', header: base, buckets, more }
 }
 
 function decodeTagged (v: readonly unknown[], limits: BucketDecodeLimits): BucketMessage | GrapevineError {
@@ -84,9 +86,11 @@ function decodeTagged (v: readonly unknown[], limits: BucketDecodeLimits): Bucke
   if (typeof payload === 'object' && payload !== null) {
     const p = payload as Record<string, unknown>
     if (p.reply !== undefined && typeof p.reply !== 'boolean') return protocol('announce "reply" must be a boolean', { name })
+    if (p.handshake !== undefined && typeof p.handshake !== 'boolean') return protocol('announce "handshake" must be a boolean', { name })
+    if (p.reply === true && p.handshake === true) return protocol('an announce is a reply or part of the handshake, not both', { name })
     const clock = parseClock(p.clock, limits.maxSources)
     if (clock instanceof GrapevineError) return clock
-    return { kind: 'announce', name, clock, reply: p.reply === true }
+    return { kind: 'announce', name, clock, reply: p.reply === true, handshake: p.handshake === true }
   }
   return invalid('tagged payload must be an update, an announce, "SYNC" or "DROP"')
 }
@@ -105,18 +109,42 @@ export function tagUpdate (name: string, update: Update): readonly [string, Upda
   return [name, update]
 }
 
-/** `[name, {"clock": ..., "reply"?: true}]`: "I hold `name` at this clock". */
-export function announce (name: string, clock: ClockJSON, reply: boolean): readonly [string, Record<string, unknown>] {
-  return [name, reply ? { clock, reply: true } : { clock }]
+/** What an announce is: fresh (a name just added), a reply, or part of the handshake. */
+export type AnnounceKind = 'fresh' | 'reply' | 'handshake'
+
+/** `[name, {"clock": ..., "reply"?: true, "handshake"?: true}]`: "I hold `name` at this clock". */
+export function announce (name: string, clock: ClockJSON, kind: AnnounceKind): readonly [string, Record<string, unknown>] {
+  if (kind === 'reply') return [name, { clock, reply: true }]
+  if (kind === 'handshake') return [name, { clock, handshake: true }]
+  return [name, { clock }]
 }
 
-/** A plain object `{ name: clock }` whose keys stay data whatever they are called. */
-export function bucketsJSON (entries: Iterable<readonly [string, ClockJSON]>): Record<string, ClockJSON> {
-  const out: Record<string, ClockJSON> = {}
+/** The `buckets` of a header, and the names that did not fit (sent as handshake announces). */
+export interface SplitBuckets {
+  readonly buckets: Record<string, ClockJSON>
+  readonly rest: ReadonlyArray<readonly [string, ClockJSON]>
+}
+
+/**
+ * Put clocks in a header's `buckets` (a plain object whose keys stay data
+ * whatever they are called) until about `maxBytes` of JSON; the rest go
+ * after the header, so no line has to hold every clock.
+ */
+export function splitBuckets (entries: Iterable<readonly [string, ClockJSON]>, maxBytes: number): SplitBuckets {
+  const buckets: Record<string, ClockJSON> = {}
+  const rest: Array<readonly [string, ClockJSON]> = []
+  let bytes = 0
   for (const [name, clock] of entries) {
-    Object.defineProperty(out, name, { value: clock, enumerable: true, writable: true, configurable: true })
+    if (rest.length === 0) {
+      bytes += JSON.stringify(name).length + JSON.stringify(clock).length + 2
+      if (bytes <= maxBytes) {
+        Object.defineProperty(buckets, name, { value: clock, enumerable: true, writable: true, configurable: true })
+        continue
+      }
+    }
+    rest.push([name, clock])
   }
-  return out
+  return { buckets, rest }
 }
 
 function invalid (message: string): GrapevineError {

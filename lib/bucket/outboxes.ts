@@ -45,6 +45,7 @@ export class BucketOutbox {
   /** Names with a reply announce waiting: a peer cannot grow the queue by repeating itself. */
   private readonly pendingReplies = new Set<string>()
   private handshake = false
+  private handshakeLeft = 0
   private globalSyncSent = false
   private readonly boxOptions: OutboxOptions
   private readonly maxQueue: number
@@ -86,18 +87,38 @@ export class BucketOutbox {
   }
 
   /**
-   * The peer's header arrived: start every listed name we track; the
-   * global "SYNC" follows their histories. Call once.
+   * The peer's header arrived: start every listed name we track; `more`
+   * clocks follow as handshake announces (`continueHandshake`). The global
+   * "SYNC" follows the histories of all of them. Call once.
    */
-  startHandshake (peer: ReadonlyMap<string, VectorClock>): void {
+  startHandshake (peer: ReadonlyMap<string, VectorClock>, more = 0): void {
     this.handshake = true
-    for (const [name, clock] of peer) {
-      const box = this.boxes.get(name)?.box
-      if (box === undefined || box.isStarted) continue
-      box.start(clock)
-      this.initial.add(name)
-      this.ready.add(name)
-    }
+    this.handshakeLeft = more
+    for (const [name, clock] of peer) this.startInitial(name, clock)
+  }
+
+  /** Clocks of the handshake still to come. */
+  get handshakePending (): number {
+    return this.handshakeLeft
+  }
+
+  /**
+   * One more clock of the peer's handshake (`name` undefined when we do not
+   * hold it). Returns false when no more were due: a protocol error.
+   */
+  continueHandshake (name: string | undefined, clock: VectorClock): boolean {
+    if (this.handshakeLeft <= 0) return false
+    this.handshakeLeft--
+    if (name !== undefined) this.startInitial(name, clock)
+    return true
+  }
+
+  private startInitial (name: string, clock: VectorClock): void {
+    const box = this.boxes.get(name)?.box
+    if (box === undefined || box.isStarted) return
+    box.start(clock)
+    this.initial.add(name)
+    this.ready.add(name)
   }
 
   /**
@@ -229,7 +250,7 @@ export class BucketOutbox {
   }
 
   private get globalSyncDue (): boolean {
-    return this.handshake && !this.globalSyncSent && this.initial.size === 0
+    return this.handshake && this.handshakeLeft === 0 && !this.globalSyncSent && this.initial.size === 0
   }
 
   private box (source: HistorySource): Outbox {

@@ -5,8 +5,10 @@ import type { SourceId } from '../wire/types'
 
 /** Options of `bucket.createStream(opts)`: those of a replica stream, plus `maxNames`. */
 export interface BucketStreamOptions extends Omit<StreamOptions, 'startClock'> {
-  /** Most replica names accepted in the peer's header. Default 100 000. */
+  /** Most replica names accepted in the peer's handshake. Default 100 000. */
   maxNames?: number
+  /** Clocks beyond about this many bytes of JSON leave the header line and follow it. Default 256 KiB. */
+  maxHeaderBytes?: number
 }
 
 /** Per-stream counters of a bucket stream. */

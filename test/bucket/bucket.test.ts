@@ -351,3 +351,37 @@ test('two buckets replicate through pull-stream duplexes', async (t) => {
   a.dispose()
   b.dispose()
 })
+
+test('clocks that do not fit in the header line follow it, and the handshake still sends only what is missing', async (t) => {
+  const a = new Bucket('a')
+  const b = new Bucket('b')
+  const bm: Model[] = []
+  for (let i = 0; i < 60; i++) {
+    const m = new Model(`a${i}`)
+    if (i % 6 === 0) m.set('k', i)
+    a.add(`doc${i}`, m)
+    const n = new Model(`b${i}`)
+    bm.push(n)
+    if (i < 50) b.add(`doc${i}`, n) // b lacks ten names
+  }
+  b.add('only-b', new Model('ob'))
+  const d = { a: a.createStream({ maxHeaderBytes: 200 }), b: b.createStream({ maxHeaderBytes: 200 }) }
+  d.a.pipe(d.b).pipe(d.a)
+  const unknownAtB: string[] = []
+  d.b.on('unknown', (n: string) => unknownAtB.push(n))
+  let syncedA = 0
+  d.a.on('synced', () => { syncedA++ })
+  await Promise.all([waitSynced(d.a), waitSynced(d.b)])
+  const header = d.b.peerHeader as unknown as { buckets: Record<string, unknown>, more?: number }
+  const inHeader = Object.keys(header.buckets).length
+  t.ok(inHeader > 0 && inHeader < 20, `${inHeader} clocks in a's header line`)
+  t.equal(header.more, 60 - inHeader, 'the header counts the clocks that follow')
+  t.equal(d.a.stats.updatesSent, 9, 'a sent the 9 updates b holds names for (of 10 written)')
+  t.ok(bm.slice(0, 50).every((m, i) => i % 6 !== 0 || m.get('k') === i), 'they arrived')
+  t.deepEqual(unknownAtB.sort(), Array.from({ length: 10 }, (_, i) => `doc${50 + i}`).sort(), 'names b lacks reported, from the handshake')
+  t.equal(syncedA, 1, "'synced' once")
+  d.a.destroy()
+  d.b.destroy()
+  a.dispose()
+  b.dispose()
+})

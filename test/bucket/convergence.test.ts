@@ -1,6 +1,6 @@
 import test from 'tape'
 import { Bucket, Events, Model, Value, VectorClock, connect } from '../../index'
-import type { Disconnect, Replica, ReplicaOptions } from '../../index'
+import type { BucketStreamOptions, Disconnect, Replica, ReplicaOptions } from '../../index'
 import { Rng, seedFromEnv } from '../helpers/rng'
 
 /** The replicas every bucket ends up holding; 'constructor' checks that names stay data. */
@@ -68,9 +68,12 @@ async function scenario (seed: number, steps: number): Promise<string | undefine
   const key = (a: number, b: number): string => `${Math.min(a, b)}-${Math.max(a, b)}`
   const link = (a: number, b: number): void => {
     if (a === b || links.has(key(a, b))) return
-    // Some links get tiny live queues, so overflows and rebuilds from history happen.
-    const tiny = rng.chance(0.3) ? { maxQueue: rng.int(1, 3) } : {}
-    links.set(key(a, b), connect(peer(a).bucket, peer(b).bucket, { a: tiny, b: tiny }))
+    // Some links get tiny live queues (overflows, rebuilds from history) or
+    // tiny header lines (clocks follow the header as handshake announces).
+    const o: BucketStreamOptions = {}
+    if (rng.chance(0.3)) o.maxQueue = rng.int(1, 3)
+    if (rng.chance(0.3)) o.maxHeaderBytes = rng.int(0, 60)
+    links.set(key(a, b), connect(peer(a).bucket, peer(b).bucket, { a: o, b: o }))
   }
   const toggle = (p: Peer, name: Name): void => {
     if (p.bucket.has(name)) p.bucket.remove(name)
