@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_SOURCES'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
+  /** A Reducer spec breaks a rule (commutative, idempotent, pure, JSON state); see Reducer.check. */
+  | 'ERR_REDUCER_RULE'
   /** A bad argument passed by the caller (a programmer mistake). */
   | 'ERR_INVALID_ARGUMENT'
 
