@@ -3,6 +3,9 @@ import { Counter, Doc, ORSet, Reducer, canonicalJSON, type RowSeq, type RowSet }
 import { runConvergence } from './convergence'
 import { tagsAndMax, type TagsAndMax } from '../helpers/reducers'
 
+// CI runs a few hundred scenarios per type; `npm run conformance` sets CONFORMANCE_RUNS to thousands.
+const RUNS = { runs: Number(process.env.CONFORMANCE_RUNS ?? 250) }
+
 test('Counter converges and holds one update per source', async (t) => {
   await runConvergence(t, {
     name: 'Counter',
@@ -18,7 +21,7 @@ test('Counter converges and holds one update per source', async (t) => {
         if (r.sources > replicas.length) tt.fail(`${r.id} holds ${r.sources} sources for ${replicas.length} replicas`)
       }
     }
-  })
+  }, RUNS)
 })
 
 const ELEMENTS: unknown[] = [1, 'a', '__proto__', 'constructor', null, [1, 2], { a: 1, b: 2 }, { b: 2, a: 1 }, { __proto__: 1 }]
@@ -38,7 +41,7 @@ test('ORSet converges under concurrent adds and deletes', async (t) => {
         if (r.size !== r.values().length) tt.fail(`${r.id} size ${r.size} but ${r.values().length} values`)
       }
     }
-  })
+  }, RUNS)
 })
 
 test('Reducer converges with a commutative, idempotent reducer', async (t) => {
@@ -50,7 +53,7 @@ test('Reducer converges with a commutative, idempotent reducer', async (t) => {
       else r.update({ max: rng.int(0, 50) })
     },
     state: (r) => canonicalJSON(r.state)
-  })
+  }, RUNS)
 })
 
 const ROW_IDS = ['a', 'b', 'c', '__proto__', 'constructor']
@@ -97,5 +100,5 @@ test('Doc converges: rows, fields, removals and live queries', async (t) => {
         if (got(q.seq) !== got(q.set)) tt.fail(`${d.id} createSeq members differ from createSet`)
       }
     }
-  })
+  }, RUNS)
 })
