@@ -102,7 +102,7 @@ function rank (v: unknown): number {
   return typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2
 }
 
-/** Order of a RowSeq: `_sort` (numbers < strings < missing), then creation `(ts, source)`. */
+/** Order of a RowSeq: `_sort` (numbers < strings < missing), then the latest add `(ts, source)`. */
 export function compareRows (a: Row, b: Row): number {
   const va = a.get('_sort')
   const vb = b.get('_sort')

@@ -131,7 +131,7 @@ export class Doc extends Replica implements RowHost, DocQueryHost {
   /**
    * A live, ordered sequence of the rows whose `field` equals `value`:
    * ordered by their `_sort` field (numbers before strings, rows without
-   * one last), ties by creation `(ts, source)`.
+   * one last), ties by the latest add `(ts, source)`.
    */
   createSeq (field: string, value: unknown): RowSeq {
     const q = new RowSeq(this, field, value)
