@@ -1,6 +1,6 @@
 import test from 'tape'
 import { Doc, type Row } from '../../index'
-import { syncPair, until } from '../helpers/replicas'
+import { overTcp, syncPair, until, waitSynced } from '../helpers/replicas'
 
 /** A shared fake wall clock so tests decide which write is later. */
 function clock (): { now: () => number, step: (ms: number) => void } {
@@ -206,6 +206,48 @@ test('a reconnect sends only the row updates the peer is missing', async (t) => 
   await until(() => !b.has('r3'))
   t.equal(b.get('r2')?.get('n'), 200)
   t.equal(b.size, 19)
+  a.dispose()
+  b.dispose()
+})
+
+test('malformed row updates from a peer are rejected and change nothing', (t) => {
+  const d = new Doc('a')
+  const bad: unknown[] = [
+    ['set', 'r', [['id', 1]]],
+    ['set', 'r', { x: 1 }],
+    ['set', 'r', [['x']]],
+    ['add', 5, []],
+    ['rm'],
+    ['rm', 'r', 'extra'],
+    ['drop', 'r'],
+    'r'
+  ]
+  let ts = 1
+  for (const change of bad) {
+    t.equal(d.receive([change, ts++ as never, 'p' as never]).status, 'rejected', `rejects ${JSON.stringify(change)}`)
+  }
+  t.equal(d.size, 0)
+  t.equal(d.clock.get('p' as never), 0, 'clock untouched')
+  t.equal(d.receive([['add', 'r', [['__proto__', 1], ['constructor', 2]]], ts++ as never, 'p' as never]).status, 'applied')
+  t.deepEqual(Object.keys(d.get('r')?.toJSON() ?? {}), ['id', '__proto__', 'constructor'])
+  t.end()
+})
+
+test('a row removed while the peer was offline stays removed over loopback TCP', async (t) => {
+  const a = new Doc('a')
+  const b = new Doc('b')
+  a.add({ id: 'r', x: 1 })
+  const first = await overTcp(a, b)
+  await until(() => b.has('r'))
+  await first.close()
+  a.rm('r')
+  b.get('r')?.set('x', 2) // concurrent edit on the offline side
+  const second = await overTcp(a, b)
+  await until(() => !b.has('r'), 5000, 'removal reached b')
+  await waitSynced(second.clientStream)
+  t.notOk(a.has('r'), 'the concurrent edit did not bring the row back on a')
+  t.equal(b.size, 0)
+  await second.close()
   a.dispose()
   b.dispose()
 })
