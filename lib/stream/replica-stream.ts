@@ -3,7 +3,7 @@ import duplexify from 'duplexify'
 import type { Duplex } from 'node:stream'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
-import type { StreamHost } from '../replica/host'
+import type { ReceiveResult, StreamHost } from '../replica/host'
 import { Outbox } from '../session/outbox'
 import { Session } from '../session/session'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
@@ -216,7 +216,14 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       case 'apply': {
         const u = step.update
         stats.updatesReceived++
-        const r = host.receive(u, stream)
+        let r: ReceiveResult
+        try {
+          r = host.receive(u, stream)
+        } catch (err) {
+          // A listener of the data type threw: that is the application's
+          // fault, not the peer's; surface it on this stream, keep the process.
+          return fatal(err instanceof Error ? err : new Error(String(err)))
+        }
         if (r.status === 'rejected') return reject(r.error)
         if (r.status === 'old') stats.oldDropped++
         else stats.updatesApplied++
