@@ -114,6 +114,32 @@ export class ORSet extends Replica {
     return this.dead
   }
 
+  /**
+   * Drop the tombstones that no replica can need any more. `stable` must be
+   * at most every replica's clock (their pointwise minimum, known e.g. to a
+   * hub that hears every replica's clock): then every add a tombstone
+   * covers is old everywhere and can never be applied again. Returns how
+   * many tombstones were dropped. A too-large `stable` breaks convergence.
+   */
+  pruneTombstones (stable: VectorClock): number {
+    let n = 0
+    for (const [key, e] of this.entries) {
+      if (e.removed.size === 0) continue
+      if (e.deletes.some((d) => stable.isNewer(d[2], d[1]))) continue
+      // Also require the covered adds themselves to be old everywhere, so
+      // one still in flight somewhere could not come back.
+      let covered = true
+      for (const [s, t] of e.removed) if (stable.isNewer(s, t)) covered = false
+      if (!covered) continue
+      e.removed.clear()
+      e.deletes = []
+      if (e.adds.size === 0) this.entries.delete(key)
+      this.dead--
+      n++
+    }
+    return n
+  }
+
   /** Present values (order: first seen here). */
   values (): unknown[] {
     const out: unknown[] = []

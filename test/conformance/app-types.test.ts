@@ -1,5 +1,5 @@
 import test from 'tape'
-import { Counter, Doc, ORSet, Reducer, canonicalJSON, type RowSeq, type RowSet } from '../../index'
+import { Counter, Doc, ORSet, Reducer, VectorClock, canonicalJSON, type RowSeq, type RowSet, type SourceId, type Timestamp } from '../../index'
 import { runConvergence } from './convergence'
 import { tagsAndMax, type TagsAndMax } from '../helpers/reducers'
 
@@ -26,13 +26,35 @@ test('Counter converges and holds one update per source', async (t) => {
 
 const ELEMENTS: unknown[] = [1, 'a', '__proto__', 'constructor', null, [1, 2], { a: 1, b: 2 }, { b: 2, a: 1 }, { __proto__: 1 }]
 
-test('ORSet converges under concurrent adds and deletes', async (t) => {
+/** Pointwise minimum of the replicas' clocks: what every one of them has seen. */
+function stableClock (replicas: Iterable<ORSet>): VectorClock {
+  const list = [...replicas]
+  const sources = new Set<SourceId>()
+  for (const r of list) for (const [s] of r.clock) sources.add(s)
+  const out = new VectorClock()
+  for (const s of sources) {
+    const min = Math.min(...list.map((r) => r.clock.get(s)))
+    if (min > 0) out.advance(s, min as Timestamp)
+  }
+  return out
+}
+
+test('ORSet converges under concurrent adds, deletes and tombstone pruning', async (t) => {
+  // This scenario's replicas (r0 is always created first), for the stable clock.
+  const current = new Map<string, ORSet>()
   await runConvergence(t, {
     name: 'ORSet',
-    create: (o) => new ORSet(o),
+    create: (o) => {
+      if (o.id === 'r0') current.clear()
+      const s = new ORSet(o)
+      current.set(o.id, s)
+      return s
+    },
     randomOp: (s, rng) => {
       const v = rng.pick(ELEMENTS)
-      if (rng.chance(0.4)) s.delete(v)
+      const roll = rng.next()
+      if (roll < 0.35) s.delete(v)
+      else if (roll < 0.45) s.pruneTombstones(stableClock(current.values()))
       else s.add(v)
     },
     state: (s) => s.values().map((v) => canonicalJSON(v)).sort(),

@@ -132,3 +132,25 @@ test('tombstones stay at one per deleted element when it is re-added and re-dele
   t.equal([...s.history(new VectorClock())].length, 1, 'the latest delete covers all earlier ones')
   t.end()
 })
+
+test('pruneTombstones drops tombstones every replica has seen, and only those', async (t) => {
+  const a = new ORSet('a')
+  const b = new ORSet('b')
+  a.add('x').add('y')
+  await syncPair(a, b)
+  a.delete('x')
+  await until(() => !b.has('x'))
+  const stableBefore = new VectorClock(b.clock) // b has seen a's delete
+  t.equal(a.pruneTombstones(new VectorClock()), 0, 'nothing is stable under an empty clock')
+  b.add('z')
+  b.delete('y') // not yet seen by a: a stable clock from before must not prune it
+  await until(() => !a.has('y'))
+  t.equal(a.tombstones, 2)
+  t.equal(a.pruneTombstones(stableBefore), 1, 'only the delete both had seen is pruned')
+  t.equal(a.tombstones, 1)
+  const fresh = new ORSet('c')
+  await syncPair(a, fresh)
+  await until(() => fresh.has('z'))
+  t.deepEqual(fresh.values(), a.values(), 'a replica joining later converges without the pruned tombstone')
+  for (const r of [a, b, fresh]) r.dispose()
+})
