@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_SOURCES'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
+  /** A listener of the application threw while a peer's update was applied (the original is `cause`). */
+  | 'ERR_LISTENER'
   /** A bad argument passed by the caller (a programmer mistake). */
   | 'ERR_INVALID_ARGUMENT'
 
