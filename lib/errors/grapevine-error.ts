@@ -34,6 +34,10 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_NAMES'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
+  /** A Reducer spec breaks a rule (commutative, idempotent, pure, JSON state); see Reducer.check. */
+  | 'ERR_REDUCER_RULE'
+  /** A listener of the application threw while a peer's update was applied (the original is `cause`). */
+  | 'ERR_LISTENER'
   /** A bad argument passed by the caller (a programmer mistake). */
   | 'ERR_INVALID_ARGUMENT'
 

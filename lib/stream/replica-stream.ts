@@ -251,7 +251,9 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
         } catch (err) {
           // A listener of the data type threw: that is the application's
           // fault, not the peer's; surface it on this stream, keep the process.
-          return fatal(err instanceof Error ? err : new Error(String(err)))
+          const e = new GrapevineError('ERR_LISTENER', `a listener threw while applying a peer update: ${err instanceof Error ? err.message : String(err)}`)
+          Object.defineProperty(e, 'cause', { value: err })
+          return fatal(e)
         }
         if (isNew && r.status === 'applied') newSources++
         if (r.status === 'rejected') return reject(r.error)
