@@ -8,7 +8,8 @@ import { emptyStats } from '../stream/stats'
 import { TokenBucket } from '../limits/token-bucket'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
 import type { ClockJSON } from '../wire/types'
-import { BUCKET_PROTO, DROP, announce, decodeBucketMessage, splitBuckets, type BucketMessage } from './messages'
+import { createInbound } from './inbound'
+import { BUCKET_PROTO, DROP, announce, splitBuckets } from './messages'
 import { BucketOutbox } from './outboxes'
 import type { BucketStream, BucketStreamHost, BucketStreamOptions, BucketStreamStats } from './types'
 
@@ -39,7 +40,6 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   const session = new Session({ readable: true, writable })
   const outbox = new BucketOutbox({ maxQueue: opts.maxQueue, maxQueueBytes: opts.maxQueueBytes })
   const pace = opts.maxMessagesPerSecond !== undefined ? new TokenBucket(opts.maxMessagesPerSecond) : undefined
-  let newSources = 0
   Object.defineProperty(stats, 'queueOverflows', { get: () => outbox.overflows, enumerable: true })
   const subscriptions = new Map<string, () => void>()
   let headerSent = false
@@ -157,7 +157,9 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
             // A listener (of a data type, or of this stream's events) threw:
             // the application's fault, not the peer's. Surface it on this
             // stream; it must not escape into the socket's data handler.
-            fatal(err instanceof Error ? err : new Error(String(err)))
+            const e = new GrapevineError('ERR_LISTENER', `a listener threw while handling a peer message: ${err instanceof Error ? err.message : String(err)}`)
+            Object.defineProperty(e, 'cause', { value: err })
+            fatal(e)
           }
         }
         cb()
@@ -189,119 +191,24 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   // Always one listener, so a fault on an unwatched stream cannot crash the process.
   stream.on('error', (err: Error) => { if (s.error === undefined) s.error = err })
 
-  const handle = (value: unknown): void => {
-    const msg = decodeBucketMessage(value, decodeLimits)
-    if (msg instanceof GrapevineError) {
-      if (msg.code === 'ERR_INVALID_UPDATE') return reject(msg)
-      return fatal(msg)
-    }
-    switch (msg.kind) {
-      case 'header': return onHeader(msg)
-      case 'update': return onUpdate(msg)
-      case 'sync':
-        if (msg.name === undefined) return onGlobalSync()
-        if (!session.started) return fatal(new GrapevineError('ERR_PROTOCOL', 'SYNC before header'))
-        if (bucket.get(msg.name) === undefined) return unknown(msg.name)
-        stream.emit('replicaSynced', msg.name)
-        return
-      case 'announce': return onAnnounce(msg)
-      case 'drop':
-        if (!session.started) return fatal(new GrapevineError('ERR_PROTOCOL', 'DROP before header'))
-        // The peer no longer holds it: stop sending, but keep following in
-        // case it comes back (a fresh announce restarts it).
-        if (bucket.get(msg.name) === undefined) return unknown(msg.name)
-        unfollow(msg.name)
-        follow(msg.name, bucket.get(msg.name) as StreamHost)
-        stream.emit('drop', msg.name)
-        return
-      case 'ignored':
-    }
-  }
-
-  const onHeader = (msg: Extract<BucketMessage, { kind: 'header' }>): void => {
-    const step = session.receive(msg.header)
-    if (step.type === 'fail') return fatal(step.error)
-    s.peerHeader = msg.header.header
-    stream.emit('header', msg.header.header)
-    for (const [name, clock] of msg.buckets) {
-      const host = bucket.get(name)
-      if (host === undefined) {
-        unknown(name)
-        continue
-      }
-      protectOwnClock(host, clock.get(host.id))
-    }
-    outbox.startHandshake(readable ? msg.buckets : new Map(), msg.more)
-    kick()
-  }
-
-  const onUpdate = (msg: Extract<BucketMessage, { kind: 'update' }>): void => {
-    const step = session.receive({ kind: 'update', update: msg.update })
-    if (step.type === 'fail') return fatal(step.error)
-    if (step.type !== 'apply') return
-    const host = bucket.get(msg.name)
-    if (host === undefined) return unknown(msg.name)
-    stats.updatesReceived++
-    // Sources new to a replica cost it memory for good: cap them per stream.
-    const isNew = host.clock.get(msg.update[2]) === 0
-    if (isNew && newSources >= decodeLimits.maxSources) {
-      return reject(new GrapevineError('ERR_TOO_MANY_SOURCES', `peer sent updates from more than ${decodeLimits.maxSources} new sources`, { source: msg.update[2] }))
-    }
-    const r = host.receive(msg.update, stream)
-    if (isNew && r.status === 'applied') newSources++
-    if (r.status === 'rejected') return reject(r.error)
-    if (r.status === 'old') stats.oldDropped++
-    else stats.updatesApplied++
-    outbox.peerHas(msg.name, msg.update)
-  }
-
-  const onGlobalSync = (): void => {
-    const step = session.receive({ kind: 'sync' })
-    if (step.type === 'fail') return fatal(step.error)
-    stream.emit('syncReceived')
-    if (step.type === 'synced') onSynced()
-  }
-
-  const onAnnounce = (msg: Extract<BucketMessage, { kind: 'announce' }>): void => {
-    if (!session.started) return fatal(new GrapevineError('ERR_PROTOCOL', 'announce before header'))
-    stats.announcesReceived++
-    const host = bucket.get(msg.name)
-    if (msg.handshake) {
-      // The rest of the peer's header: exactly `more` of these, right after it.
-      const ok = outbox.continueHandshake(host !== undefined && readable ? msg.name : undefined, msg.clock)
-      if (!ok) return fatal(new GrapevineError('ERR_PROTOCOL', 'handshake announce past the count in the header', { name: msg.name }))
-      if (host === undefined) unknown(msg.name)
-      else protectOwnClock(host, msg.clock.get(host.id))
-      // The last one may complete the handshake, making "SYNC" due.
-      if (waiting) kick()
-      return
-    }
-    if (host === undefined) return unknown(msg.name)
-    protectOwnClock(host, msg.clock.get(host.id))
-    if (readable) outbox.startLate(msg.name, host, msg.clock)
-    // A fresh announce means the peer ignored our clock for this name (it did
-    // not hold it yet): answer with ours. A reply is never answered.
-    if (!msg.reply) sendAnnounce(msg.name, host, true)
-    if (waiting) kick()
-  }
-
-  const protectOwnClock = (host: StreamHost, mine: number): void => {
-    if (mine > host.clock.get(host.id)) host.observeOwnClock(mine)
-  }
-
-  const unknown = (name: string): void => {
-    stats.unknown++
-    stream.emit('unknown', name)
-  }
-
-  const reject = (err: GrapevineError): void => {
-    stats.rejected++
-    stream.emit('invalid', err)
-    if (opts.strict === true) fatal(err)
-    else if (stats.rejected > maxInvalid) {
-      fatal(new GrapevineError('ERR_TOO_MANY_INVALID', `peer sent more than ${maxInvalid} rejected messages`, { last: err.code }))
-    }
-  }
+  const handle = createInbound({
+    bucket,
+    session,
+    outbox,
+    stats,
+    stream,
+    readable,
+    limits: decodeLimits,
+    strict: opts.strict === true,
+    maxInvalid,
+    follow,
+    unfollow,
+    reply: (name, host) => sendAnnounce(name, host, true),
+    setPeerHeader: (header) => { s.peerHeader = header },
+    onSynced,
+    wake: kick,
+    fatal
+  })
 
   const unwatch = bucket.watch({
     add (name, host) {

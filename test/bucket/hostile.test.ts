@@ -171,7 +171,9 @@ test('a listener that throws on a peer update fails that stream, not the process
   f.model.on('change', () => { throw new Error('listener bug') })
   await feed(f, [HEADER, JSON.stringify(['doc', update(['n', 1], NOW + 10)])])
   await until(() => f.stream.destroyed, 2000)
-  t.equal(f.stream.error?.message, 'listener bug', 'the error is on the stream')
+  const err = f.stream.error as (Error & { code?: string, cause?: unknown }) | undefined
+  t.equal(err?.code, 'ERR_LISTENER', 'a coded error is on the stream')
+  t.equal((err?.cause as Error | undefined)?.message, 'listener bug', 'with the original as cause')
   f.bucket.dispose()
 })
 
