@@ -1,0 +1,203 @@
+/** A block of consecutive elements of the full order (visible or not). */
+export class Block<E> {
+  items: E[] = []
+  /** Visible elements in this block. */
+  live = 0
+  /** Position of this block in the index's block list. */
+  index = 0
+}
+
+/** What the index needs from an element: its block and whether it counts. */
+export interface Indexed<E> {
+  block: Block<E> | undefined
+  visible: boolean
+}
+
+/** Largest block before it splits in two. */
+const MAX_BLOCK = 256
+
+/**
+ * The total order of a sequence (tombstones included), stored as a list of
+ * blocks of at most 256 elements plus a Fenwick tree of the blocks' visible
+ * counts. Finding the i-th visible element, the visible index of an element,
+ * and inserting next to an element are O(log n + B) with B the block size,
+ * so typing into a long document never turns quadratic. Pure: no I/O.
+ */
+export class OrderIndex<E extends Indexed<E>> {
+  private blocks: Array<Block<E>> = []
+  /** Fenwick tree (1-based) over `blocks[i].live`. */
+  private fenwick: number[] = [0]
+  private visibleCount = 0
+  private total = 0
+
+  /** Number of visible elements. */
+  get size (): number {
+    return this.visibleCount
+  }
+
+  /** Number of elements, hidden ones included. */
+  get count (): number {
+    return this.total
+  }
+
+  /** Insert `e` right after `ref`, or at the very start when `ref` is null. */
+  insertAfter (ref: E | null, e: E): void {
+    if (ref === null) {
+      if (this.blocks.length === 0) this.addFirstBlock()
+      this.insertIn(this.blocks[0] as Block<E>, 0, e)
+      return
+    }
+    const b = blockOf(ref)
+    this.insertIn(b, b.items.indexOf(ref) + 1, e)
+  }
+
+  /** Insert `e` right before `ref`. */
+  insertBefore (ref: E, e: E): void {
+    const b = blockOf(ref)
+    this.insertIn(b, b.items.indexOf(ref), e)
+  }
+
+  /** The visible element at visible index `i`, or undefined. */
+  at (i: number): E | undefined {
+    if (!(i >= 0 && i < this.visibleCount)) return undefined
+    const [bi, rest] = this.findBlock(i)
+    let left = rest
+    for (const e of (this.blocks[bi] as Block<E>).items) {
+      if (!e.visible) continue
+      if (left === 0) return e
+      left--
+    }
+    return undefined
+  }
+
+  /** Number of visible elements before `e` (its index, if visible). */
+  indexOf (e: E): number {
+    const b = blockOf(e)
+    let n = this.prefix(b.index)
+    for (const x of b.items) {
+      if (x === e) return n
+      if (x.visible) n++
+    }
+    return n
+  }
+
+  /** The element after `e` in the full order, hidden or not. */
+  next (e: E): E | undefined {
+    const b = blockOf(e)
+    const p = b.items.indexOf(e)
+    if (p + 1 < b.items.length) return b.items[p + 1]
+    return this.blocks[b.index + 1]?.items[0]
+  }
+
+  /** The first element of the full order. */
+  first (): E | undefined {
+    return this.blocks[0]?.items[0]
+  }
+
+  /** Show or hide `e` (it stays in the order). */
+  setVisible (e: E, visible: boolean): void {
+    if (e.visible === visible) return
+    e.visible = visible
+    const d = visible ? 1 : -1
+    const b = blockOf(e)
+    b.live += d
+    this.visibleCount += d
+    this.add(b.index, d)
+  }
+
+  /** Visible elements from visible index `start` on, in order. */
+  * visibleFrom (start = 0): IterableIterator<E> {
+    if (start >= this.visibleCount) return
+    let [bi, skip] = start <= 0 ? [0, 0] : this.findBlock(start)
+    for (; bi < this.blocks.length; bi++) {
+      for (const e of (this.blocks[bi] as Block<E>).items) {
+        if (!e.visible) continue
+        if (skip > 0) { skip--; continue }
+        yield e
+      }
+    }
+  }
+
+  /** Every element, hidden ones included, in order. */
+  * all (): IterableIterator<E> {
+    for (const b of this.blocks) yield * b.items
+  }
+
+  private addFirstBlock (): void {
+    this.blocks.push(new Block<E>())
+    this.fenwick = [0, 0]
+  }
+
+  private insertIn (b: Block<E>, pos: number, e: E): void {
+    b.items.splice(pos, 0, e)
+    e.block = b
+    this.total++
+    if (e.visible) {
+      b.live++
+      this.visibleCount++
+      this.add(b.index, 1)
+    }
+    if (b.items.length > MAX_BLOCK) this.split(b)
+  }
+
+  /** Split a full block in halves; renumber and rebuild (amortised O(n / B^2) per insert). */
+  private split (b: Block<E>): void {
+    const nb = new Block<E>()
+    nb.items = b.items.splice(b.items.length >> 1)
+    for (const x of nb.items) {
+      x.block = nb
+      if (x.visible) nb.live++
+    }
+    b.live -= nb.live
+    this.blocks.splice(b.index + 1, 0, nb)
+    for (let i = b.index + 1; i < this.blocks.length; i++) (this.blocks[i] as Block<E>).index = i
+    this.rebuild()
+  }
+
+  private rebuild (): void {
+    const m = this.blocks.length
+    const t = new Array<number>(m + 1).fill(0)
+    for (let i = 1; i <= m; i++) {
+      t[i] = (t[i] as number) + (this.blocks[i - 1] as Block<E>).live
+      const j = i + (i & -i)
+      if (j <= m) t[j] = (t[j] as number) + (t[i] as number)
+    }
+    this.fenwick = t
+  }
+
+  private add (blockIndex: number, d: number): void {
+    const t = this.fenwick
+    for (let i = blockIndex + 1; i < t.length; i += i & -i) t[i] = (t[i] as number) + d
+  }
+
+  /** Visible elements in blocks [0, blockIndex). */
+  private prefix (blockIndex: number): number {
+    let s = 0
+    for (let i = blockIndex; i > 0; i -= i & -i) s += this.fenwick[i] as number
+    return s
+  }
+
+  /** The block holding visible index `pos`, and the visible offset inside it. */
+  private findBlock (pos: number): [number, number] {
+    const t = this.fenwick
+    const m = t.length - 1
+    let idx = 0
+    let rest = pos
+    let step = 1
+    while (step * 2 <= m) step *= 2
+    for (; step > 0; step >>= 1) {
+      const j = idx + step
+      if (j <= m && (t[j] as number) <= rest) {
+        idx = j
+        rest -= t[j] as number
+      }
+    }
+    return [idx, rest]
+  }
+}
+
+function blockOf<E> (e: Indexed<E>): Block<E> {
+  const b = e.block
+  if (b === undefined) throw new Error('element is not in the index')
+  return b
+}

@@ -1,0 +1,228 @@
+import type { VectorClock } from '../../clock/vector-clock'
+import { Replica, type ReplicaOptions } from '../../replica/replica'
+import { compareUpdates } from '../../replica/compare'
+import type { Update } from '../../wire/types'
+import { type ElementRef, type ElementRun, type SequenceChange, parseChange } from './changes'
+import { FugueTree, type SeqNode, type Side } from './fugue-tree'
+
+/** What the replica knows about one accepted update. */
+interface OpRecord<V, C> {
+  readonly update: Update
+  readonly change: SequenceChange<C>
+  /** Elements the update creates: content length for an insert, 1 for a move, 0 for a delete. */
+  readonly size: number
+  /** The created elements, once applied. */
+  nodes: Array<SeqNode<V>> | undefined
+  applied: boolean
+  /** Dependencies (other updates) not applied yet. */
+  missing: number
+}
+
+/**
+ * The shared core of `List` and `Text`: a Fugue tree of elements plus the
+ * log of accepted updates. Every update is kept in the log, so `history`
+ * can answer any clock. An update whose dependency (the element it hangs
+ * on, deletes, or moves) has not arrived yet, which happens when updates
+ * from different sources reach us by different paths, is accepted (the
+ * clock moves, it is in `history`) and held until that dependency is
+ * applied; then it is applied at once. Element order never depends on
+ * arrival order, so replicas that accepted the same updates agree.
+ */
+export abstract class SequenceReplica<V, C> extends Replica {
+  protected readonly tree: FugueTree<V>
+  /** source -> ts -> record, for resolving element ids. */
+  private readonly ops = new Map<string, Map<number, OpRecord<V, C>>>()
+  /** Per source, accepted updates in timestamp order (they arrive in order). */
+  private readonly log = new Map<string, Update[]>()
+  /** Key of a missing update -> the updates waiting for it. */
+  private readonly waiting = new Map<string, Array<OpRecord<V, C>>>()
+  private held = 0
+  private total = 0
+
+  constructor (opts: ReplicaOptions | string, rootValue: V) {
+    super(opts)
+    this.tree = new FugueTree<V>(rootValue)
+  }
+
+  /** True for content an insert may carry. */
+  protected abstract isContent (x: unknown): x is C
+  /** Number of elements `content` creates. */
+  protected abstract contentLength (content: C): number
+  /** Whether `'m'` (move) changes are valid for this type. */
+  protected abstract readonly movable: boolean
+  /** Create and attach the elements of an insert; emit events. */
+  protected abstract integrateInsert (update: Update, parent: SeqNode<V>, side: Side, content: C): Array<SeqNode<V>>
+  /** Remove the given elements (List: items); emit events. */
+  protected abstract integrateDelete (update: Update, targets: Array<SeqNode<V>>): void
+
+  /** Create the new position of a moved item (List only). */
+  protected integrateMove (update: Update, _item: SeqNode<V>, _parent: SeqNode<V>, _side: Side): SeqNode<V> {
+    throw new Error(`${this.constructor.name} cannot move (update ${update[1]})`)
+  }
+
+  /** Accepted updates held until an update they depend on arrives. */
+  get pending (): number {
+    return this.held
+  }
+
+  /** Updates kept in the log (all accepted updates; `history` is served from it). */
+  get logSize (): number {
+    return this.total
+  }
+
+  /** Elements kept but not visible: deleted ones, and old positions of moved ones. */
+  get tombstones (): number {
+    return this.tree.index.count - this.tree.index.size
+  }
+
+  /** The wire id of an element (null for the start of the document). */
+  protected refOf (n: SeqNode<V>): ElementRef | null {
+    return n === this.tree.root ? null : [n.ts, n.src, n.k]
+  }
+
+  /** Create `count` elements of one update, each the right child of the one before. */
+  protected chain (parent: SeqNode<V>, side: Side, count: number, make: (k: number, parent: SeqNode<V>, side: Side) => SeqNode<V>): Array<SeqNode<V>> {
+    const out: Array<SeqNode<V>> = []
+    let p = parent
+    let s = side
+    for (let k = 0; k < count; k++) {
+      const n = make(k, p, s)
+      this.tree.attach(n)
+      out.push(n)
+      p = n
+      s = 1
+    }
+    return out
+  }
+
+  protected applyUpdate (update: Update): boolean {
+    const change = parseChange(update[0], (x: unknown): x is C => this.isContent(x), this.movable)
+    if (change === undefined) return false
+    const [, ts, src] = update
+    if (this.ops.get(src)?.has(ts) === true) return true
+    const missing = new Set<string>()
+    const ok = (ref: ElementRef | ElementRun | null, n: number, parentRef: boolean): boolean => {
+      if (ref === null) return true
+      const [rts, rsrc, k] = ref
+      // Causality: what an update depends on was issued before it. This also
+      // rules out cycles of updates waiting for each other.
+      if (rts >= ts) return false
+      const rec = this.ops.get(rsrc)?.get(rts)
+      if (rec === undefined) {
+        // Everything from rsrc up to its clock entry has been accepted, so an
+        // unknown update below it will never come.
+        if (rts <= this.clock.get(rsrc as typeof src)) return false
+        missing.add(key(rts, rsrc))
+        return true
+      }
+      const kind = rec.change[0]
+      if (!(kind === 'i' || (parentRef && kind === 'm')) || k + n > rec.size) return false
+      if (!rec.applied) missing.add(key(rts, rsrc))
+      return true
+    }
+    switch (change[0]) {
+      case 'i': if (!ok(change[1], 1, true)) return false; break
+      case 'm': if (!ok(change[1], 1, false) || !ok(change[2], 1, true)) return false; break
+      case 'd': for (const run of change[1]) if (!ok(run, run[3], false)) return false
+    }
+    const rec: OpRecord<V, C> = {
+      update,
+      change,
+      size: change[0] === 'i' ? this.contentLength(change[3]) : change[0] === 'm' ? 1 : 0,
+      nodes: undefined,
+      applied: false,
+      missing: missing.size
+    }
+    let bySrc = this.ops.get(src)
+    if (bySrc === undefined) this.ops.set(src, bySrc = new Map())
+    bySrc.set(ts, rec)
+    const list = this.log.get(src)
+    if (list === undefined) this.log.set(src, [update])
+    else list.push(update)
+    this.total++
+    if (missing.size > 0) {
+      this.held++
+      for (const m of missing) {
+        const w = this.waiting.get(m)
+        if (w === undefined) this.waiting.set(m, [rec])
+        else w.push(rec)
+      }
+      return true
+    }
+    this.run(rec)
+    return true
+  }
+
+  /** Apply `first`, then everything that was waiting only for it, transitively. */
+  private run (first: OpRecord<V, C>): void {
+    const work = [first]
+    for (let rec = work.pop(); rec !== undefined; rec = work.pop()) {
+      this.execute(rec)
+      const k = key(rec.update[1], rec.update[2])
+      const waiters = this.waiting.get(k)
+      if (waiters === undefined) continue
+      this.waiting.delete(k)
+      for (const w of waiters) {
+        if (--w.missing === 0) {
+          this.held--
+          work.push(w)
+        }
+      }
+    }
+  }
+
+  private execute (rec: OpRecord<V, C>): void {
+    rec.applied = true
+    const c = rec.change
+    const u = rec.update
+    if (c[0] === 'i') {
+      const parent = this.resolve(c[1])
+      if (parent !== undefined) rec.nodes = this.integrateInsert(u, parent, c[2], c[3])
+    } else if (c[0] === 'm') {
+      const item = this.resolve(c[1], true)
+      const parent = this.resolve(c[2])
+      if (item !== undefined && parent !== undefined) rec.nodes = [this.integrateMove(u, item, parent, c[3])]
+    } else {
+      const targets: Array<SeqNode<V>> = []
+      for (const [ts, src, k, n] of c[1]) {
+        const target = this.ops.get(src)?.get(ts)
+        if (target === undefined || target.change[0] !== 'i' || target.nodes === undefined) continue
+        const end = Math.min(k + n, target.nodes.length)
+        for (let i = k; i < end; i++) targets.push(target.nodes[i] as SeqNode<V>)
+      }
+      if (targets.length > 0) this.integrateDelete(u, targets)
+    }
+  }
+
+  /**
+   * The element a ref names, once applied. Validation guaranteed it exists
+   * unless it arrived later than the ref with fewer elements or another
+   * kind, which only a faulty peer produces: such an update has no effect.
+   */
+  private resolve (ref: ElementRef | null, itemOnly = false): SeqNode<V> | undefined {
+    if (ref === null) return this.tree.root
+    const rec = this.ops.get(ref[1])?.get(ref[0])
+    if (rec === undefined || (itemOnly && rec.change[0] !== 'i')) return undefined
+    return rec.nodes?.[ref[2]]
+  }
+
+  history (clock: VectorClock): Update[] {
+    const out: Update[] = []
+    for (const [src, list] of this.log) {
+      const since = clock.get(src as Update[2])
+      let lo = 0
+      let hi = list.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if ((list[mid] as Update)[1] <= since) lo = mid + 1
+        else hi = mid
+      }
+      for (let i = lo; i < list.length; i++) out.push(list[i] as Update)
+    }
+    return out.sort(compareUpdates)
+  }
+}
+
+function key (ts: number, src: string): string {
+  return `${ts} ${src}`
+}
