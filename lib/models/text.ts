@@ -100,6 +100,7 @@ export class Text extends SequenceReplica<string, string> {
       n.visible = true
       return n
     })
+    if (this.listenerCount('change') === 0) return nodes // finding the position costs a lookup
     const pos = this.tree.index.indexOf(nodes[0] as SeqNode<string>)
     this.emit('change', { type: 'insert', pos, text: content } satisfies TextEdit, update)
     return nodes
@@ -107,6 +108,10 @@ export class Text extends SequenceReplica<string, string> {
 
   protected integrateDelete (update: Update, targets: Array<SeqNode<string>>): void {
     const index = this.tree.index
+    if (this.listenerCount('change') === 0) {
+      for (const n of targets) index.setVisible(n, false)
+      return
+    }
     // Consecutive characters collapse into one edit: after removing the
     // first, the next one sits at the same position.
     let pos = -1

@@ -71,8 +71,16 @@ export class FugueTree<V> {
   attach (n: SeqNode<V>): void {
     const p = n.parent
     if (p === null) throw new Error('only the root has no parent')
-    const kids = n.side === 1 ? (p.rights ??= []) : (p.lefts ??= [])
-    const k = insertSorted(kids, n)
+    let kids = n.side === 1 ? p.rights : p.lefts
+    let k = 0
+    if (kids === undefined) {
+      // Most nodes get one child on a side: an exact-size array saves memory.
+      kids = [n]
+      if (n.side === 1) p.rights = kids
+      else p.lefts = kids
+    } else {
+      k = insertSorted(kids, n)
+    }
     if (n.side === 1) {
       if (k > 0) this.index.insertAfter(lastOf(kids[k - 1] as SeqNode<V>), n)
       else this.index.insertAfter(p === this.root ? null : p, n)

@@ -1,7 +1,7 @@
 import type { VectorClock } from '../../clock/vector-clock'
 import { Replica, type ReplicaOptions } from '../../replica/replica'
 import { compareUpdates } from '../../replica/compare'
-import type { Update } from '../../wire/types'
+import type { SourceId, Update } from '../../wire/types'
 import { type ElementRef, type ElementRun, type SequenceChange, parseChange } from './changes'
 import { FugueTree, type SeqNode, type Side } from './fugue-tree'
 
@@ -30,10 +30,12 @@ interface OpRecord<V, C> {
  */
 export abstract class SequenceReplica<V, C> extends Replica {
   protected readonly tree: FugueTree<V>
-  /** source -> ts -> record, for resolving element ids. */
-  private readonly ops = new Map<string, Map<number, OpRecord<V, C>>>()
-  /** Per source, accepted updates in timestamp order (they arrive in order). */
-  private readonly log = new Map<string, Update[]>()
+  /**
+   * Per source, its accepted updates in timestamp order (the base class
+   * accepts them in that order): the log `history` serves, and, by binary
+   * search, how element ids are resolved. Cheaper than a map per update.
+   */
+  private readonly ops = new Map<string, Array<OpRecord<V, C>>>()
   /** Key of a missing update -> the updates waiting for it. */
   private readonly waiting = new Map<string, Array<OpRecord<V, C>>>()
   private held = 0
@@ -82,13 +84,13 @@ export abstract class SequenceReplica<V, C> extends Replica {
 
   /** Create `count` elements of one update, each the right child of the one before. */
   protected chain (parent: SeqNode<V>, side: Side, count: number, make: (k: number, parent: SeqNode<V>, side: Side) => SeqNode<V>): Array<SeqNode<V>> {
-    const out: Array<SeqNode<V>> = []
+    const out = new Array<SeqNode<V>>(count) // exact size: most inserts are one keystroke
     let p = parent
     let s = side
     for (let k = 0; k < count; k++) {
       const n = make(k, p, s)
       this.tree.attach(n)
-      out.push(n)
+      out[k] = n
       p = n
       s = 1
     }
@@ -96,53 +98,32 @@ export abstract class SequenceReplica<V, C> extends Replica {
   }
 
   protected applyUpdate (update: Update): boolean {
-    const change = parseChange(update[0], (x: unknown): x is C => this.isContent(x), this.movable)
+    const change = parseChange(update[0], this.contentGuard, this.movable)
     if (change === undefined) return false
     const [, ts, src] = update
-    if (this.ops.get(src)?.has(ts) === true) return true
-    const missing = new Set<string>()
-    const ok = (ref: ElementRef | ElementRun | null, n: number, parentRef: boolean): boolean => {
-      if (ref === null) return true
-      const [rts, rsrc, k] = ref
-      // Causality: what an update depends on was issued before it. This also
-      // rules out cycles of updates waiting for each other.
-      if (rts >= ts) return false
-      const rec = this.ops.get(rsrc)?.get(rts)
-      if (rec === undefined) {
-        // Everything from rsrc up to its clock entry has been accepted, so an
-        // unknown update below it will never come.
-        if (rts <= this.clock.get(rsrc as typeof src)) return false
-        missing.add(key(rts, rsrc))
-        return true
-      }
-      const kind = rec.change[0]
-      if (!(kind === 'i' || (parentRef && kind === 'm')) || k + n > rec.size) return false
-      if (!rec.applied) missing.add(key(rts, rsrc))
-      return true
-    }
+    if (this.find(src, ts) !== undefined) return true
+    const missing: string[] = []
     switch (change[0]) {
-      case 'i': if (!ok(change[1], 1, true)) return false; break
-      case 'm': if (!ok(change[1], 1, false) || !ok(change[2], 1, true)) return false; break
-      case 'd': for (const run of change[1]) if (!ok(run, run[3], false)) return false
+      case 'i': if (!this.check(change[1], 1, true, ts, missing)) return false; break
+      case 'm': if (!this.check(change[1], 1, false, ts, missing) || !this.check(change[2], 1, true, ts, missing)) return false; break
+      case 'd': for (const run of change[1]) if (!this.check(run, run[3], false, ts, missing)) return false
     }
+    const deps = missing.length > 1 ? [...new Set(missing)] : missing
     const rec: OpRecord<V, C> = {
       update,
       change,
       size: change[0] === 'i' ? this.contentLength(change[3]) : change[0] === 'm' ? 1 : 0,
       nodes: undefined,
       applied: false,
-      missing: missing.size
+      missing: deps.length
     }
-    let bySrc = this.ops.get(src)
-    if (bySrc === undefined) this.ops.set(src, bySrc = new Map())
-    bySrc.set(ts, rec)
-    const list = this.log.get(src)
-    if (list === undefined) this.log.set(src, [update])
-    else list.push(update)
+    const list = this.ops.get(src)
+    if (list === undefined) this.ops.set(src, [rec])
+    else list.push(rec)
     this.total++
-    if (missing.size > 0) {
+    if (deps.length > 0) {
       this.held++
-      for (const m of missing) {
+      for (const m of deps) {
         const w = this.waiting.get(m)
         if (w === undefined) this.waiting.set(m, [rec])
         else w.push(rec)
@@ -153,11 +134,38 @@ export abstract class SequenceReplica<V, C> extends Replica {
     return true
   }
 
+  private readonly contentGuard = (x: unknown): x is C => this.isContent(x)
+
+  /**
+   * Validate one reference of an update issued at `ts` to `n` elements.
+   * False rejects the update; a dependency not applied yet goes to `missing`.
+   */
+  private check (ref: ElementRef | ElementRun | null, n: number, parentRef: boolean, ts: number, missing: string[]): boolean {
+    if (ref === null) return true
+    const [rts, rsrc, k] = ref
+    // Causality: what an update depends on was issued before it. This also
+    // rules out cycles of updates waiting for each other.
+    if (rts >= ts) return false
+    const rec = this.find(rsrc, rts)
+    if (rec === undefined) {
+      // Everything from rsrc up to its clock entry has been accepted, so an
+      // unknown update below it will never come.
+      if (rts <= this.clock.get(rsrc as SourceId)) return false
+      missing.push(key(rts, rsrc))
+      return true
+    }
+    const kind = rec.change[0]
+    if (!(kind === 'i' || (parentRef && kind === 'm')) || k + n > rec.size) return false
+    if (!rec.applied) missing.push(key(rts, rsrc))
+    return true
+  }
+
   /** Apply `first`, then everything that was waiting only for it, transitively. */
   private run (first: OpRecord<V, C>): void {
     const work = [first]
     for (let rec = work.pop(); rec !== undefined; rec = work.pop()) {
       this.execute(rec)
+      if (this.waiting.size === 0) continue
       const k = key(rec.update[1], rec.update[2])
       const waiters = this.waiting.get(k)
       if (waiters === undefined) continue
@@ -185,7 +193,7 @@ export abstract class SequenceReplica<V, C> extends Replica {
     } else {
       const targets: Array<SeqNode<V>> = []
       for (const [ts, src, k, n] of c[1]) {
-        const target = this.ops.get(src)?.get(ts)
+        const target = this.find(src, ts)
         if (target === undefined || target.change[0] !== 'i' || target.nodes === undefined) continue
         const end = Math.min(k + n, target.nodes.length)
         for (let i = k; i < end; i++) targets.push(target.nodes[i] as SeqNode<V>)
@@ -201,26 +209,42 @@ export abstract class SequenceReplica<V, C> extends Replica {
    */
   private resolve (ref: ElementRef | null, itemOnly = false): SeqNode<V> | undefined {
     if (ref === null) return this.tree.root
-    const rec = this.ops.get(ref[1])?.get(ref[0])
+    const rec = this.find(ref[1], ref[0])
     if (rec === undefined || (itemOnly && rec.change[0] !== 'i')) return undefined
     return rec.nodes?.[ref[2]]
   }
 
+  /** The record of the update `(ts, src)`, if accepted. */
+  private find (src: string, ts: number): OpRecord<V, C> | undefined {
+    const list = this.ops.get(src)
+    if (list === undefined) return undefined
+    // Most lookups are of recent updates: try the last one first.
+    const last = list[list.length - 1] as OpRecord<V, C>
+    if (last.update[1] === ts) return last
+    const i = firstAfter(list, ts) - 1
+    const rec = list[i]
+    return rec !== undefined && rec.update[1] === ts ? rec : undefined
+  }
+
   history (clock: VectorClock): Update[] {
     const out: Update[] = []
-    for (const [src, list] of this.log) {
-      const since = clock.get(src as Update[2])
-      let lo = 0
-      let hi = list.length
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1
-        if ((list[mid] as Update)[1] <= since) lo = mid + 1
-        else hi = mid
-      }
-      for (let i = lo; i < list.length; i++) out.push(list[i] as Update)
+    for (const [src, list] of this.ops) {
+      for (let i = firstAfter(list, clock.get(src as SourceId)); i < list.length; i++) out.push((list[i] as OpRecord<V, C>).update)
     }
     return out.sort(compareUpdates)
   }
+}
+
+/** Index of the first record with a timestamp greater than `ts`. */
+function firstAfter<R extends { update: Update }> (list: readonly R[], ts: number): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if ((list[mid] as R).update[1] <= ts) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function key (ts: number, src: string): string {
