@@ -3,7 +3,7 @@ import duplexify from 'duplexify'
 import type { Duplex } from 'node:stream'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
-import type { StreamHost } from '../replica/host'
+import type { ReceiveResult, StreamHost } from '../replica/host'
 import { Outbox } from '../session/outbox'
 import { Session } from '../session/session'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
@@ -101,18 +101,13 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       batch.push(header)
     }
     if (readable) {
-      outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
-    } else if (session.started || outbox.isStarted) {
+      stats.updatesSent += outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
+    } else if (outbox.isStarted && !sentEmptySync) {
       // Write-only: nothing to send but the end of an empty history.
-      if (!sentEmptySync) {
-        sentEmptySync = true
-        batch.push('SYNC')
-        onSyncPlaced()
-      }
+      sentEmptySync = true
+      batch.push('SYNC')
+      onSyncPlaced()
     }
-    const updates = batch.length - (batch.includes('SYNC') ? 1 : 0) - (batch[0] === header ? 1 : 0)
-    stats.updatesSent += updates
-    stats.queueOverflows = outbox.overflows
     if (batch.length === 0) {
       waiting = true
       return
@@ -221,7 +216,14 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       case 'apply': {
         const u = step.update
         stats.updatesReceived++
-        const r = host.receive(u, stream)
+        let r: ReceiveResult
+        try {
+          r = host.receive(u, stream)
+        } catch (err) {
+          // A listener of the data type threw: that is the application's
+          // fault, not the peer's; surface it on this stream, keep the process.
+          return fatal(err instanceof Error ? err : new Error(String(err)))
+        }
         if (r.status === 'rejected') return reject(r.error)
         if (r.status === 'old') stats.oldDropped++
         else stats.updatesApplied++
@@ -250,6 +252,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const unsubscribe = host.subscribe((update, origin) => {
     if (origin === stream || !readable) return
     outbox.offer(update)
+    stats.queueOverflows = outbox.overflows
     if (waiting) kick()
   })
   const untrack = host.track(() => {
