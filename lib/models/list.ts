@@ -133,7 +133,7 @@ export class List extends SequenceReplica<Item, unknown[]> {
       n.visible = true
       return n
     })
-    for (const n of nodes) this.report({ type: 'insert', index: this.tree.index.indexOf(n), value: n.value.value }, update)
+    for (const n of nodes) this.edit({ type: 'insert', index: this.tree.index.indexOf(n), value: n.value.value }, update)
     return nodes
   }
 
@@ -146,7 +146,7 @@ export class List extends SequenceReplica<Item, unknown[]> {
       if (!slot.visible) continue
       const index = this.tree.index.indexOf(slot)
       this.tree.index.setVisible(slot, false)
-      this.report({ type: 'delete', index, value: item.value }, update)
+      this.edit({ type: 'delete', index, value: item.value }, update)
     }
   }
 
@@ -165,14 +165,14 @@ export class List extends SequenceReplica<Item, unknown[]> {
     const from = this.tree.index.indexOf(old)
     this.tree.index.setVisible(old, false)
     this.tree.index.setVisible(slot, true)
-    this.report({ type: 'move', from, to: this.tree.index.indexOf(slot), value: item.value }, update)
+    this.edit({ type: 'move', from, to: this.tree.index.indexOf(slot), value: item.value }, update)
     return slot
   }
 
-  private report (edit: ListEdit, update: Update): void {
-    if (edit.type === 'move') this.emit('move', edit.from, edit.to, edit.value, update)
-    else this.emit(edit.type, edit.index, edit.value, update)
-    this.emit('change', edit, update)
+  private edit (edit: ListEdit, update: Update): void {
+    if (edit.type === 'move') this.report('move', edit.from, edit.to, edit.value, update)
+    else this.report(edit.type, edit.index, edit.value, update)
+    this.report('change', edit, update)
   }
 }
 

@@ -102,7 +102,7 @@ export class Text extends SequenceReplica<string, string> {
     })
     if (this.listenerCount('change') === 0) return nodes // finding the position costs a lookup
     const pos = this.tree.index.indexOf(nodes[0] as SeqNode<string>)
-    this.emit('change', { type: 'insert', pos, text: content } satisfies TextEdit, update)
+    this.report('change', { type: 'insert', pos, text: content } satisfies TextEdit, update)
     return nodes
   }
 
@@ -117,7 +117,7 @@ export class Text extends SequenceReplica<string, string> {
     let pos = -1
     let length = 0
     const flush = (): void => {
-      if (length > 0) this.emit('change', { type: 'delete', pos, length } satisfies TextEdit, update)
+      if (length > 0) this.report('change', { type: 'delete', pos, length } satisfies TextEdit, update)
     }
     for (const n of targets) {
       if (!n.visible) continue

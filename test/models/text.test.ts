@@ -167,3 +167,26 @@ test('updates that can never resolve are rejected and change nothing', (t) => {
   t.equal(a.logSize, 1)
   t.end()
 })
+
+test('a change listener that throws fails the stream but leaves the text whole and syncing', async (t) => {
+  const a = new Text('a')
+  const b = new Text('b')
+  let thrown = 0
+  const mirror: TextEdit[] = []
+  b.on('change', (e: TextEdit) => mirror.push(e))
+  b.on('change', () => {
+    if (thrown++ === 0) throw new Error('listener bug')
+  })
+  const link = await syncPair(a, b)
+  a.insert(0, 'x')
+  await new Promise((resolve) => link.b.once('close', resolve))
+  t.equal(link.b.error?.message, 'listener bug', 'the exception is the stream\'s error')
+  t.equal(b.toString(), 'x', 'the update was applied before listeners ran')
+  t.equal(mirror.length, 1, 'the listener before it heard the edit')
+  a.insert(1, 'y')
+  await syncPair(a, b)
+  await until(() => b.toString() === 'xy')
+  t.equal(b.toString(), a.toString(), 'later updates hanging on it still apply')
+  a.dispose()
+  b.dispose()
+})
