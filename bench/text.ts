@@ -2,7 +2,7 @@
 // at random positions, then replicated to a second replica. Prints the time
 // per phase, so the growth from 10k to 100k can be read off: a quadratic
 // implementation would take 100x longer for 10x the keystrokes.
-// Run: npm run bench:text  (BENCH_SIZES=10000,50000 to choose sizes)
+// Run: npm run bench:text  (BENCH_SIZES=10000,50000 to choose sizes, BENCH_REPEATS=n runs per size)
 import { Text, VectorClock, connect } from '../index'
 
 function lcg (seed: number): () => number {
@@ -54,11 +54,19 @@ async function run (n: number): Promise<{ n: number, type: number, integrate: nu
 
 async function main (): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '10000,50000,100000').split(',').map(Number)
-  console.log('Text: N single-character keystrokes at random positions (CPU ms; us per keystroke in brackets)')
+  const repeats = Number(process.env.BENCH_REPEATS ?? 3)
+  console.log(`Text: N single-character keystrokes at random positions (CPU ms, best of ${repeats}; us per keystroke in brackets)`)
   console.log('       N |    type locally |  integrate remote | replicate over stream |  wire MB')
   await run(5000) // warm-up: let the JIT compile before the first measured size
   for (const n of sizes) {
+    // Best of a few runs: on a shared machine the minimum is the least noisy figure.
     const r = await run(n)
+    for (let i = 1; i < repeats; i++) {
+      const again = await run(n)
+      r.type = Math.min(r.type, again.type)
+      r.integrate = Math.min(r.integrate, again.integrate)
+      r.stream = Math.min(r.stream, again.stream)
+    }
     const col = (t: number): string => `${t.toFixed(0).padStart(7)} [${(t * 1000 / n).toFixed(2).padStart(5)}]`
     console.log(`${String(n).padStart(8)} |  ${col(r.type)} |    ${col(r.integrate)} |        ${col(r.stream)} | ${(r.bytes / 1e6).toFixed(1).padStart(8)}`)
   }

@@ -1,6 +1,12 @@
 /** A block of consecutive elements of the full order (visible or not). */
 export class Block<E> {
   items: E[] = []
+  /**
+   * 1 where `items[i]` is visible, else 0. Scans read this compact array
+   * instead of touching every element, which in a long document are
+   * scattered over the heap (cache misses dominated before).
+   */
+  vis: number[] = []
   /** Visible elements in this block. */
   live = 0
   /** Position of this block in the index's block list. */
@@ -61,10 +67,12 @@ export class OrderIndex<E extends Indexed<E>> {
   at (i: number): E | undefined {
     if (!(i >= 0 && i < this.visibleCount)) return undefined
     const [bi, rest] = this.findBlock(i)
+    const b = this.blocks[bi] as Block<E>
+    const vis = b.vis
     let left = rest
-    for (const e of (this.blocks[bi] as Block<E>).items) {
-      if (!e.visible) continue
-      if (left === 0) return e
+    for (let j = 0; j < vis.length; j++) {
+      if (vis[j] === 0) continue
+      if (left === 0) return b.items[j]
       left--
     }
     return undefined
@@ -74,10 +82,9 @@ export class OrderIndex<E extends Indexed<E>> {
   indexOf (e: E): number {
     const b = blockOf(e)
     let n = this.prefix(b.index)
-    for (const x of b.items) {
-      if (x === e) return n
-      if (x.visible) n++
-    }
+    const p = b.items.indexOf(e)
+    const vis = b.vis
+    for (let j = 0; j < p; j++) n += vis[j] as number
     return n
   }
 
@@ -100,6 +107,7 @@ export class OrderIndex<E extends Indexed<E>> {
     e.visible = visible
     const d = visible ? 1 : -1
     const b = blockOf(e)
+    b.vis[b.items.indexOf(e)] = visible ? 1 : 0
     b.live += d
     this.visibleCount += d
     this.add(b.index, d)
@@ -110,10 +118,11 @@ export class OrderIndex<E extends Indexed<E>> {
     if (start >= this.visibleCount) return
     let [bi, skip] = start <= 0 ? [0, 0] : this.findBlock(start)
     for (; bi < this.blocks.length; bi++) {
-      for (const e of (this.blocks[bi] as Block<E>).items) {
-        if (!e.visible) continue
+      const b = this.blocks[bi] as Block<E>
+      for (let j = 0; j < b.vis.length; j++) {
+        if (b.vis[j] === 0) continue
         if (skip > 0) { skip--; continue }
-        yield e
+        yield b.items[j] as E
       }
     }
   }
@@ -130,6 +139,7 @@ export class OrderIndex<E extends Indexed<E>> {
 
   private insertIn (b: Block<E>, pos: number, e: E): void {
     b.items.splice(pos, 0, e)
+    b.vis.splice(pos, 0, e.visible ? 1 : 0)
     e.block = b
     this.total++
     if (e.visible) {
@@ -143,11 +153,11 @@ export class OrderIndex<E extends Indexed<E>> {
   /** Split a full block in halves; renumber and rebuild (amortised O(n / B^2) per insert). */
   private split (b: Block<E>): void {
     const nb = new Block<E>()
-    nb.items = b.items.splice(b.items.length >> 1)
-    for (const x of nb.items) {
-      x.block = nb
-      if (x.visible) nb.live++
-    }
+    const half = b.items.length >> 1
+    nb.items = b.items.splice(half)
+    nb.vis = b.vis.splice(half)
+    for (const x of nb.items) x.block = nb
+    for (const v of nb.vis) nb.live += v
     b.live -= nb.live
     this.blocks.splice(b.index + 1, 0, nb)
     for (let i = b.index + 1; i < this.blocks.length; i++) (this.blocks[i] as Block<E>).index = i

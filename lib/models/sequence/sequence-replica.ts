@@ -36,7 +36,7 @@ export abstract class SequenceReplica<V, C> extends Replica {
    * accepts them in that order): the log `history` serves, and, by binary
    * search, how element ids are resolved. Cheaper than a map per update.
    */
-  private readonly ops = new Map<string, Array<OpRecord<V, C>>>()
+  private readonly ops = new Map<string, SourceLog<V, C>>()
   /** Key of a missing update -> the updates waiting for it. */
   private readonly waiting = new Map<string, Array<OpRecord<V, C>>>()
   private held = 0
@@ -168,9 +168,9 @@ export abstract class SequenceReplica<V, C> extends Replica {
       applied: false,
       missing: deps.length
     }
-    const list = this.ops.get(src)
-    if (list === undefined) this.ops.set(src, [rec])
-    else list.push(rec)
+    let log = this.ops.get(src)
+    if (log === undefined) this.ops.set(src, log = new SourceLog())
+    log.push(ts, rec)
     this.total++
     if (deps.length > 0) {
       this.held++
@@ -267,35 +267,61 @@ export abstract class SequenceReplica<V, C> extends Replica {
 
   /** The record of the update `(ts, src)`, if accepted. */
   private find (src: string, ts: number): OpRecord<V, C> | undefined {
-    const list = this.ops.get(src)
-    if (list === undefined) return undefined
-    // Most lookups are of recent updates: try the last one first.
-    const last = list[list.length - 1] as OpRecord<V, C>
-    if (last.update[1] === ts) return last
-    const i = firstAfter(list, ts) - 1
-    const rec = list[i]
-    return rec !== undefined && rec.update[1] === ts ? rec : undefined
+    return this.ops.get(src)?.find(ts)
   }
 
   history (clock: VectorClock): Update[] {
     const out: Update[] = []
-    for (const [src, list] of this.ops) {
-      for (let i = firstAfter(list, clock.get(src as SourceId)); i < list.length; i++) out.push((list[i] as OpRecord<V, C>).update)
+    for (const [src, log] of this.ops) {
+      for (let i = log.firstAfter(clock.get(src as SourceId)); i < log.length; i++) out.push((log.recs[i] as OpRecord<V, C>).update)
     }
     return out.sort(compareUpdates)
   }
 }
 
-/** Index of the first record with a timestamp greater than `ts`. */
-function firstAfter<R extends { update: Update }> (list: readonly R[], ts: number): number {
-  let lo = 0
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if ((list[mid] as R).update[1] <= ts) lo = mid + 1
-    else hi = mid
+/**
+ * One source's records in timestamp order, with the timestamps also in a
+ * flat Float64Array: binary searches then touch one compact array instead
+ * of chasing a pointer per probe through a large heap.
+ */
+class SourceLog<V, C> {
+  readonly recs: Array<OpRecord<V, C>> = []
+  private ts = new Float64Array(16)
+
+  get length (): number {
+    return this.recs.length
   }
-  return lo
+
+  push (ts: number, rec: OpRecord<V, C>): void {
+    const n = this.recs.length
+    if (n === this.ts.length) {
+      const grown = new Float64Array(n * 2)
+      grown.set(this.ts)
+      this.ts = grown
+    }
+    this.ts[n] = ts
+    this.recs.push(rec)
+  }
+
+  find (ts: number): OpRecord<V, C> | undefined {
+    const i = this.firstAfter(ts) - 1
+    return i >= 0 && this.ts[i] === ts ? this.recs[i] : undefined
+  }
+
+  /** Index of the first record with a timestamp greater than `ts`. */
+  firstAfter (ts: number): number {
+    const t = this.ts
+    let lo = 0
+    let hi = this.recs.length
+    // Most lookups are of recent updates: check the newest first.
+    if (hi > 0 && (t[hi - 1] as number) <= ts) return hi
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((t[mid] as number) <= ts) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
 }
 
 function key (ts: number, src: string): string {
