@@ -155,3 +155,48 @@ test('a move that arrives before its item is held until the item arrives', (t) =
   t.deepEqual(c.toArray(), b.toArray())
   t.end()
 })
+
+test('list updates that can never resolve are rejected and change nothing', (t) => {
+  const a = new List('a')
+  a.push('x', 'y')
+  a.move(0, 1)
+  const [ins, mv] = a.history(new VectorClock())
+  const its = (ins as Update)[1]
+  const mts = (mv as Update)[1]
+  const bad: unknown[] = [
+    ['m', [mts, 'a', 0], null, 1], // moves a slot, not an item
+    ['d', [[mts, 'a', 0, 1]]], // deletes a slot, not an item
+    ['m', [its, 'a', 2], null, 1], // item 2 of a 2-item insert
+    ['i', [its, 'a', 0], 2, ['z']], // side must be 0 or 1
+    ['i', [its, 'a', 0], 1, []], // nothing to insert
+    ['d', []],
+    ['d', [[its, 'a', 0, 0]]] // an empty run
+  ]
+  for (const change of bad) {
+    t.equal(a.receive([change, mts + 10, 'z'] as unknown as Update).status, 'rejected', JSON.stringify(change))
+  }
+  t.deepEqual(a.toArray(), ['y', 'x'])
+  t.equal(a.logSize, 2)
+  t.end()
+})
+
+test('history is ordered by (ts, source) and a dump restores the same list', async (t) => {
+  const a = new List('a')
+  const b = new List('b')
+  a.push(1, 2)
+  await syncPair(a, b)
+  b.insert(1, 'b')
+  a.move(0, 1)
+  await until(() => a.logSize === 3 && b.logSize === 3)
+  const h = a.history(new VectorClock())
+  t.ok(h.every((u, i) => i === 0 || (h[i - 1] as Update)[1] < u[1] || ((h[i - 1] as Update)[1] === u[1] && (h[i - 1] as Update)[2] < u[2])), 'sorted')
+  const copy = new List('copy')
+  const read = a.createReadStream()
+  read.pipe(copy.createWriteStream())
+  await until(() => copy.logSize === 3)
+  t.deepEqual(copy.toArray(), a.toArray())
+  t.deepEqual(b.toArray(), a.toArray())
+  a.dispose()
+  b.dispose()
+  copy.dispose()
+})
