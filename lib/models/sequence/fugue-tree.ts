@@ -91,6 +91,23 @@ export class FugueTree<V> {
   }
 }
 
+/**
+ * Attach new nodes forming a chain: the first goes where `attach` puts it,
+ * each next one is the only (right) child of the one before, as a pasted
+ * string is. One pass over the order index for all of them.
+ */
+export function attachChain<V> (tree: FugueTree<V>, nodes: ReadonlyArray<SeqNode<V>>): void {
+  const first = nodes[0]
+  if (first === undefined) return
+  tree.attach(first)
+  for (let i = 1; i < nodes.length; i++) {
+    const n = nodes[i] as SeqNode<V>
+    if (n.parent !== nodes[i - 1] || n.side !== 1) throw new Error('attachChain: not a chain')
+    n.parent.rights = [n]
+  }
+  tree.index.insertManyAfter(first, nodes.slice(1))
+}
+
 /** Insert `n` into `kids` keeping id order; returns its position. */
 function insertSorted<V> (kids: Array<SeqNode<V>>, n: SeqNode<V>): number {
   let lo = 0

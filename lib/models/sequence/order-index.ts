@@ -57,6 +57,37 @@ export class OrderIndex<E extends Indexed<E>> {
     this.insertIn(b, b.items.indexOf(ref) + 1, e)
   }
 
+  /**
+   * Insert `es`, in order, right after `ref` (null: at the start), in one
+   * pass: a long paste costs O(n), not one split per 128 elements.
+   */
+  insertManyAfter (ref: E | null, es: readonly E[]): void {
+    if (es.length <= 1) {
+      if (es.length === 1) this.insertAfter(ref, es[0] as E)
+      return
+    }
+    if (this.blocks.length === 0) this.addFirstBlock()
+    const b = ref === null ? this.blocks[0] as Block<E> : blockOf(ref)
+    const pos = ref === null ? 0 : b.items.indexOf(ref) + 1
+    const items = b.items.slice(0, pos).concat(es, b.items.slice(pos))
+    const vis = b.vis.slice(0, pos).concat(es.map((e) => (e.visible ? 1 : 0)), b.vis.slice(pos))
+    const added: Array<Block<E>> = []
+    for (let start = 0; start < items.length; start += MAX_BLOCK >> 1) {
+      const nb = start === 0 ? b : new Block<E>()
+      nb.items = items.slice(start, start + (MAX_BLOCK >> 1))
+      nb.vis = vis.slice(start, start + (MAX_BLOCK >> 1))
+      nb.live = 0
+      for (const v of nb.vis) nb.live += v
+      for (const x of nb.items) x.block = nb
+      if (start > 0) added.push(nb)
+    }
+    for (const e of es) if (e.visible) this.visibleCount++
+    this.total += es.length
+    this.blocks = this.blocks.slice(0, b.index + 1).concat(added, this.blocks.slice(b.index + 1))
+    for (let i = b.index; i < this.blocks.length; i++) (this.blocks[i] as Block<E>).index = i
+    this.rebuild()
+  }
+
   /** Insert `e` right before `ref`. */
   insertBefore (ref: E, e: E): void {
     const b = blockOf(ref)

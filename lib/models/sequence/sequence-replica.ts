@@ -4,7 +4,7 @@ import type { ReceiveResult } from '../../replica/host'
 import { compareUpdates } from '../../replica/compare'
 import type { SourceId, Update } from '../../wire/types'
 import { type ElementRef, type ElementRun, type SequenceChange, parseChange } from './changes'
-import { FugueTree, type SeqNode, type Side } from './fugue-tree'
+import { FugueTree, type SeqNode, type Side, attachChain } from './fugue-tree'
 
 /** What the replica knows about one accepted update. */
 interface OpRecord<V, C> {
@@ -140,11 +140,11 @@ export abstract class SequenceReplica<V, C> extends Replica {
     let s = side
     for (let k = 0; k < count; k++) {
       const n = make(k, p, s)
-      this.tree.attach(n)
       out[k] = n
       p = n
       s = 1
     }
+    attachChain(this.tree, out)
     return out
   }
 
