@@ -121,6 +121,10 @@ export class List extends SequenceReplica<Item, unknown[]> {
     return Array.isArray(x) && x.length > 0
   }
 
+  protected contentOf (nodes: ReadonlyArray<SeqNode<Item>>): unknown[] {
+    return nodes.map((n) => n.value.value)
+  }
+
   protected contentLength (content: unknown[]): number {
     return content.length
   }

@@ -89,6 +89,12 @@ export class Text extends SequenceReplica<string, string> {
     return typeof x === 'string' && x.length > 0
   }
 
+  protected contentOf (nodes: ReadonlyArray<SeqNode<string>>): string {
+    let s = ''
+    for (const n of nodes) s += n.value
+    return s
+  }
+
   protected contentLength (content: string): number {
     return content.length
   }

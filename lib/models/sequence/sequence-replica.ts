@@ -2,14 +2,19 @@ import type { VectorClock } from '../../clock/vector-clock'
 import { Replica, type ReplicaOptions } from '../../replica/replica'
 import type { ReceiveResult } from '../../replica/host'
 import { compareUpdates } from '../../replica/compare'
-import type { SourceId, Update } from '../../wire/types'
+import type { SourceId, Timestamp, Update } from '../../wire/types'
 import { type ElementRef, type ElementRun, type SequenceChange, parseChange } from './changes'
 import { FugueTree, type SeqNode, type Side, attachChain } from './fugue-tree'
 
 /** What the replica knows about one accepted update. */
-interface OpRecord<V, C> {
-  readonly update: Update
-  readonly change: SequenceChange<C>
+interface OpRecord<V> {
+  /**
+   * The update as accepted. An unsigned insert drops it once applied and
+   * rebuilds it from its elements when `history` asks (about a third of
+   * the memory of a keystroke).
+   */
+  update: Update | undefined
+  readonly kind: SequenceChange<unknown>[0]
   /** Elements the update creates: content length for an insert, 1 for a move, 0 for a delete. */
   readonly size: number
   /** The created elements, once applied. */
@@ -36,9 +41,9 @@ export abstract class SequenceReplica<V, C> extends Replica {
    * accepts them in that order): the log `history` serves, and, by binary
    * search, how element ids are resolved. Cheaper than a map per update.
    */
-  private readonly ops = new Map<string, SourceLog<V, C>>()
+  private readonly ops = new Map<string, SourceLog<V>>()
   /** Key of a missing update -> the updates waiting for it. */
-  private readonly waiting = new Map<string, Array<OpRecord<V, C>>>()
+  private readonly waiting = new Map<string, Array<OpRecord<V>>>()
   private held = 0
   /** Events of applied changes, emitted once the update is fully accepted. */
   private events: Array<[string, unknown[]]> = []
@@ -54,6 +59,8 @@ export abstract class SequenceReplica<V, C> extends Replica {
   protected abstract isContent (x: unknown): x is C
   /** Number of elements `content` creates. */
   protected abstract contentLength (content: C): number
+  /** The content of an insert, rebuilt from its elements (inverse of `integrateInsert`). */
+  protected abstract contentOf (nodes: ReadonlyArray<SeqNode<V>>): C
   /** Whether `'m'` (move) changes are valid for this type. */
   protected abstract readonly movable: boolean
   /** Create and attach the elements of an insert; emit events. */
@@ -160,9 +167,9 @@ export abstract class SequenceReplica<V, C> extends Replica {
       case 'd': for (const run of change[1]) if (!this.check(run, run[3], false, ts, missing)) return false
     }
     const deps = missing.length > 1 ? [...new Set(missing)] : missing
-    const rec: OpRecord<V, C> = {
+    const rec: OpRecord<V> = {
       update,
-      change,
+      kind: change[0],
       size: change[0] === 'i' ? this.contentLength(change[3]) : change[0] === 'm' ? 1 : 0,
       nodes: undefined,
       applied: false,
@@ -205,19 +212,22 @@ export abstract class SequenceReplica<V, C> extends Replica {
       missing.push(key(rts, rsrc))
       return true
     }
-    const kind = rec.change[0]
+    const kind = rec.kind
     if (!(kind === 'i' || (parentRef && kind === 'm')) || k + n > rec.size) return false
     if (!rec.applied) missing.push(key(rts, rsrc))
     return true
   }
 
   /** Apply `first`, then everything that was waiting only for it, transitively. */
-  private run (first: OpRecord<V, C>): void {
+  private run (first: OpRecord<V>): void {
     const work = [first]
     for (let rec = work.pop(); rec !== undefined; rec = work.pop()) {
-      this.execute(rec)
+      const u = rec.update as Update
+      this.execute(rec, u)
+      // Keep signed updates whole: the signature covers the exact change.
+      if (rec.kind === 'i' && rec.nodes !== undefined && u.length === 3) rec.update = undefined
       if (this.waiting.size === 0) continue
-      const k = key(rec.update[1], rec.update[2])
+      const k = key(u[1], u[2])
       const waiters = this.waiting.get(k)
       if (waiters === undefined) continue
       this.waiting.delete(k)
@@ -230,10 +240,9 @@ export abstract class SequenceReplica<V, C> extends Replica {
     }
   }
 
-  private execute (rec: OpRecord<V, C>): void {
+  private execute (rec: OpRecord<V>, u: Update): void {
     rec.applied = true
-    const c = rec.change
-    const u = rec.update
+    const c = u[0] as SequenceChange<C>
     if (c[0] === 'i') {
       const parent = this.resolve(c[1])
       if (parent !== undefined) rec.nodes = this.integrateInsert(u, parent, c[2], c[3])
@@ -245,7 +254,7 @@ export abstract class SequenceReplica<V, C> extends Replica {
       const targets: Array<SeqNode<V>> = []
       for (const [ts, src, k, n] of c[1]) {
         const target = this.find(src, ts)
-        if (target === undefined || target.change[0] !== 'i' || target.nodes === undefined) continue
+        if (target === undefined || target.kind !== 'i' || target.nodes === undefined) continue
         const end = Math.min(k + n, target.nodes.length)
         for (let i = k; i < end; i++) targets.push(target.nodes[i] as SeqNode<V>)
       }
@@ -261,19 +270,28 @@ export abstract class SequenceReplica<V, C> extends Replica {
   private resolve (ref: ElementRef | null, itemOnly = false): SeqNode<V> | undefined {
     if (ref === null) return this.tree.root
     const rec = this.find(ref[1], ref[0])
-    if (rec === undefined || (itemOnly && rec.change[0] !== 'i')) return undefined
+    if (rec === undefined || (itemOnly && rec.kind !== 'i')) return undefined
     return rec.nodes?.[ref[2]]
   }
 
   /** The record of the update `(ts, src)`, if accepted. */
-  private find (src: string, ts: number): OpRecord<V, C> | undefined {
+  private find (src: string, ts: number): OpRecord<V> | undefined {
     return this.ops.get(src)?.find(ts)
+  }
+
+  /** The update of a record, rebuilt from its elements if it was dropped. */
+  private updateOf (rec: OpRecord<V>): Update {
+    if (rec.update !== undefined) return rec.update
+    const nodes = rec.nodes as Array<SeqNode<V>>
+    const first = nodes[0] as SeqNode<V>
+    const change = ['i', this.refOf(first.parent as SeqNode<V>), first.side, this.contentOf(nodes)]
+    return [change, first.ts as Timestamp, first.src as SourceId]
   }
 
   history (clock: VectorClock): Update[] {
     const out: Update[] = []
     for (const [src, log] of this.ops) {
-      for (let i = log.firstAfter(clock.get(src as SourceId)); i < log.length; i++) out.push((log.recs[i] as OpRecord<V, C>).update)
+      for (let i = log.firstAfter(clock.get(src as SourceId)); i < log.length; i++) out.push(this.updateOf(log.recs[i] as OpRecord<V>))
     }
     return out.sort(compareUpdates)
   }
@@ -284,15 +302,15 @@ export abstract class SequenceReplica<V, C> extends Replica {
  * flat Float64Array: binary searches then touch one compact array instead
  * of chasing a pointer per probe through a large heap.
  */
-class SourceLog<V, C> {
-  readonly recs: Array<OpRecord<V, C>> = []
+class SourceLog<V> {
+  readonly recs: Array<OpRecord<V>> = []
   private ts = new Float64Array(16)
 
   get length (): number {
     return this.recs.length
   }
 
-  push (ts: number, rec: OpRecord<V, C>): void {
+  push (ts: number, rec: OpRecord<V>): void {
     const n = this.recs.length
     if (n === this.ts.length) {
       const grown = new Float64Array(n * 2)
@@ -303,7 +321,7 @@ class SourceLog<V, C> {
     this.recs.push(rec)
   }
 
-  find (ts: number): OpRecord<V, C> | undefined {
+  find (ts: number): OpRecord<V> | undefined {
     const i = this.firstAfter(ts) - 1
     return i >= 0 && this.ts[i] === ts ? this.recs[i] : undefined
   }
