@@ -1,5 +1,5 @@
 import test from 'tape'
-import { List, VectorClock, type ListEdit, type Update } from '../../index'
+import { List, Text, VectorClock, type ListEdit, type Update } from '../../index'
 import { syncPair, until } from '../helpers/replicas'
 
 /** Run `fn` on two replicas while they are apart, then reconnect them and wait for equal lists. */
@@ -199,4 +199,24 @@ test('history is ordered by (ts, source) and a dump restores the same list', asy
   a.dispose()
   b.dispose()
   copy.dispose()
+})
+
+test('clone() of a List and a Text starts equal and follows later edits', async (t) => {
+  const l = new List('l')
+  l.push('a', 'b', 'c')
+  l.move(0, 2)
+  l.delete(0)
+  const x = new Text('x')
+  x.insert(0, 'hello')
+  x.delete(0, 1)
+  const l2 = l.clone()
+  const x2 = x.clone()
+  t.deepEqual(l2.toArray(), ['c', 'a'])
+  t.equal(x2.toString(), 'ello')
+  l.insert(1, 'm')
+  x.insert(4, '!')
+  l2.move(0, 1)
+  await until(() => l.get(2) === 'c' && l2.length === 3 && x2.toString() === 'ello!', 5000, 'clones follow')
+  t.deepEqual(l2.toArray(), l.toArray())
+  for (const r of [l, l2, x, x2]) r.dispose()
 })
