@@ -181,6 +181,7 @@ test('a change listener that throws fails the stream but leaves the text whole a
   a.insert(0, 'x')
   await new Promise((resolve) => link.b.once('close', resolve))
   t.match(link.b.error?.message ?? '', /listener bug/, 'the exception is the stream\'s error')
+  t.equal((link.b.error as { code?: string } | undefined)?.code, 'ERR_LISTENER')
   t.equal(b.toString(), 'x', 'the update was applied before listeners ran')
   t.equal(mirror.length, 1, 'the listener before it heard the edit')
   a.insert(1, 'y')
