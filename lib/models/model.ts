@@ -114,8 +114,11 @@ export class Model extends Replica {
     return true
   }
 
-  /** Updates a peer at `clock` misses, read lazily from per-source logs. */
-  history (clock: VectorClock): Iterable<Update> {
-    return this.store.history(clock)
+  /**
+   * Updates a peer at `clock` misses, ordered by `(ts, source)`. Served from
+   * per-source logs, so the cost is proportional to what is missing.
+   */
+  history (clock: VectorClock): Update[] {
+    return [...this.store.history(clock)]
   }
 }
