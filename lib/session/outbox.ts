@@ -17,13 +17,25 @@ export interface OutboxOptions {
   maxQueueBytes?: number | undefined
 }
 
-// One size per update object, shared by every stream that queues it.
-const sizes = new WeakMap<Update, number>()
+/**
+ * About the JSON size of an update, without serialising it: string lengths
+ * plus a few bytes per value. Cheap enough to run twice per live update
+ * (stringifying every update, and caching the result, was the largest single
+ * cost of a live stream); deterministic, so what offer() adds take() removes.
+ */
 function sizeOf (u: Update): number {
-  let n = sizes.get(u)
-  if (n === undefined) {
-    n = JSON.stringify(u).length
-    sizes.set(u, n)
+  return 8 + approxJsonSize(u[0]) + 18 + u[2].length + 3 + (u.length === 4 ? u[3].length + 3 : 0)
+}
+
+function approxJsonSize (v: unknown): number {
+  if (typeof v === 'string') return v.length + 2
+  if (typeof v === 'number') return 17
+  if (typeof v !== 'object' || v === null) return 5
+  let n = 2
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) n += approxJsonSize(v[i]) + 1
+  } else {
+    for (const k in v) n += k.length + 4 + approxJsonSize((v as Record<string, unknown>)[k])
   }
   return n
 }
