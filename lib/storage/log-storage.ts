@@ -178,7 +178,6 @@ export class LogStorage implements Storage {
       if (this.timer === undefined) {
         const ms = (this.policy as { intervalMs: number }).intervalMs
         this.timer = setTimeout(() => { this.timer = undefined; this.sync().catch(() => {}) }, ms)
-        this.timer.unref()
       }
     })
   }

@@ -18,8 +18,8 @@ export interface Adapter {
 }
 
 /** A fresh temporary directory, removed by the returned function. */
-export function tempDir (prefix = 'gv-store-'): { dir: string, rm: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
+export function tempDir (prefix = 'gv-store-', base = tmpdir()): { dir: string, rm: () => void } {
+  const dir = mkdtempSync(join(base, prefix))
   return { dir: join(dir, 'store'), rm: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
