@@ -80,9 +80,11 @@ export class Outbox {
 
   /**
    * Up to `max` messages to send now: updates, and "SYNC" once, after the
-   * first history. `onSync` is called when "SYNC" is placed.
+   * first history. `onSync` is called when "SYNC" is placed. Returns the
+   * number of updates placed.
    */
-  take (max: number, out: Array<Update | 'SYNC'>, onSync: () => void): void {
+  take (max: number, out: Array<Update | 'SYNC'>, onSync: () => void): number {
+    let placed = 0
     while (out.length < max) {
       if (this.pending !== undefined) {
         const r = this.pending.next()
@@ -95,22 +97,23 @@ export class Outbox {
           }
           continue
         }
-        this.emit(r.value, out)
+        placed += this.emit(r.value, out)
       } else if (this.liveHead < this.live.length) {
         const u = this.live[this.liveHead++] as Update
         if (this.liveHead === this.live.length) {
           this.live = []
           this.liveHead = 0
         }
-        this.emit(u, out)
+        placed += this.emit(u, out)
       } else if (this.overflowed) {
         // The peer fell behind: what it misses is history since its clock.
         this.overflowed = false
         this.pending = this.source.history(this.peerClock.clone())[Symbol.iterator]()
       } else {
-        return
+        break
       }
     }
+    return placed
   }
 
   /** Live updates waiting. */
@@ -118,9 +121,10 @@ export class Outbox {
     return this.live.length - this.liveHead
   }
 
-  private emit (u: Update, out: Array<Update | 'SYNC'>): void {
-    if (!this.peerClock.isNewer(u[2], u[1])) return
+  private emit (u: Update, out: Array<Update | 'SYNC'>): number {
+    if (!this.peerClock.isNewer(u[2], u[1])) return 0
     this.peerClock.advance(u[2], u[1])
     out.push(u)
+    return 1
   }
 }

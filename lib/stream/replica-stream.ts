@@ -40,6 +40,8 @@ export interface StreamOptions {
   maxQueue?: number
   /** Messages per outgoing chunk. Default 256. */
   batchSize?: number
+  /** Destroy with ERR_TIMEOUT if the peer's header has not arrived within this many ms. Default 0 (off). */
+  handshakeTimeoutMs?: number
   /** A name, for logs and stats. */
   name?: string
 }
@@ -99,18 +101,13 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       batch.push(header)
     }
     if (readable) {
-      outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
-    } else if (session.started || outbox.isStarted) {
+      stats.updatesSent += outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
+    } else if (outbox.isStarted && !sentEmptySync) {
       // Write-only: nothing to send but the end of an empty history.
-      if (!sentEmptySync) {
-        sentEmptySync = true
-        batch.push('SYNC')
-        onSyncPlaced()
-      }
+      sentEmptySync = true
+      batch.push('SYNC')
+      onSyncPlaced()
     }
-    const updates = batch.length - (batch.includes('SYNC') ? 1 : 0) - (batch[0] === header ? 1 : 0)
-    stats.updatesSent += updates
-    stats.queueOverflows = outbox.overflows
     if (batch.length === 0) {
       waiting = true
       return
@@ -248,6 +245,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const unsubscribe = host.subscribe((update, origin) => {
     if (origin === stream || !readable) return
     outbox.offer(update)
+    stats.queueOverflows = outbox.overflows
     if (waiting) kick()
   })
   const untrack = host.track(() => {
@@ -270,6 +268,16 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     decoder.destroy()
     out.destroy()
   })
+
+  const handshakeMs = opts.handshakeTimeoutMs ?? 0
+  if (handshakeMs > 0) {
+    const timer = setTimeout(() => {
+      if (!session.started) fatal(new GrapevineError('ERR_TIMEOUT', `no header within ${handshakeMs} ms`))
+    }, handshakeMs)
+    timer.unref()
+    stream.once('header', () => clearTimeout(timer))
+    stream.once('close', () => clearTimeout(timer))
+  }
 
   if (opts.startClock !== undefined) {
     outbox.start(VectorClock.fromJSON(opts.startClock))
