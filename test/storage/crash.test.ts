@@ -7,22 +7,11 @@ import { LevelStorage, LogStorage, Model, persist } from '../../index'
 import type { Storage } from '../../index'
 import { KEYS } from './crash-child'
 import { tempDir } from './conformance'
+import { Rng } from '../helpers/rng'
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : Date.now() % 2 ** 31
 const ITERATIONS = Number(process.env.CRASH_ITERATIONS ?? 21)
 const KINDS = ['log-always', 'log-batched', 'level'] as const
-
-/** A small seeded PRNG (mulberry32), so a failing run replays with SEED=n. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Run the child until it has acknowledged a little, kill it after `delayMs`; the highest ack. */
 function runAndKill (kind: string, dir: string, delayMs: number): Promise<{ acked: number, start: number }> {
@@ -57,7 +46,7 @@ const open = (kind: string, dir: string): Promise<Storage> =>
   kind === 'level' ? LevelStorage.open(dir) : LogStorage.open(dir, { fsync: 'never' })
 
 test(`kill -9 at random moments: the store reopens and keeps every acknowledged write (${ITERATIONS} kills)`, async (t) => {
-  const rand = prng(SEED)
+  const rng = new Rng(SEED)
   const dirs = new Map(KINDS.map((k) => [k, tempDir(`gv-crash-${k}-`)]))
   let kills = 0
   let ackedTotal = 0
@@ -66,7 +55,7 @@ test(`kill -9 at random moments: the store reopens and keeps every acknowledged 
     for (let i = 0; i < ITERATIONS; i++) {
       const kind = KINDS[i % KINDS.length] as typeof KINDS[number]
       const { dir } = dirs.get(kind) as { dir: string }
-      const { acked, start } = await runAndKill(kind, dir, Math.floor(rand() * 150))
+      const { acked, start } = await runAndKill(kind, dir, rng.int(0, 150))
       kills++
       ackedTotal += Math.max(0, acked - start + 1)
       const m = new Model('check')
