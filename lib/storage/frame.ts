@@ -2,8 +2,8 @@ import * as zlib from 'node:zlib'
 
 /**
  * Record framing of the log and snapshot files, free of I/O:
- * `[length u32 BE][crc32 u32 BE][payload]`, where the crc covers the length
- * bytes and the payload, so a flipped bit anywhere, a torn write or garbage
+ * `[crc32 u32 BE][length u32 BE][payload]`, where the crc covers the length
+ * bytes and the payload (one contiguous run), so a flipped bit anywhere, a torn write or garbage
  * after a crash is detected, never misread.
  */
 export const HEADER_BYTES = 8
@@ -38,10 +38,9 @@ export const crc32Fallback: Crc = crc32Table
 /** Frame one payload. */
 export function encodeRecord (payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
-  out.writeUInt32BE(payload.length, 0)
+  out.writeUInt32BE(payload.length, 4)
   out.set(payload, HEADER_BYTES)
-  const crc = crc32(out.subarray(HEADER_BYTES), crc32(out.subarray(0, 4)))
-  out.writeUInt32BE(crc, 4)
+  out.writeUInt32BE(crc32(out.subarray(4)), 0)
   return out
 }
 
@@ -63,12 +62,11 @@ export function scanRecords (buf: Buffer): Scan {
   const payloads: Buffer[] = []
   let off = 0
   while (off + HEADER_BYTES <= buf.length) {
-    const len = buf.readUInt32BE(off)
+    const len = buf.readUInt32BE(off + 4)
     if (len > MAX_RECORD_BYTES || off + HEADER_BYTES + len > buf.length) break
-    const body = buf.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len)
-    const crc = crc32(body, crc32(buf.subarray(off, off + 4)))
-    if (crc !== buf.readUInt32BE(off + 4)) break
-    payloads.push(body)
+    const end = off + HEADER_BYTES + len
+    if (crc32(buf.subarray(off + 4, end)) !== buf.readUInt32BE(off)) break
+    payloads.push(buf.subarray(off + HEADER_BYTES, end))
     off += HEADER_BYTES + len
   }
   return { payloads, validEnd: off }

@@ -2,11 +2,11 @@
 import test from 'tape'
 import fc from 'fast-check'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LogStorage, compareUpdates, isGrapevineError, sourceId, timestamp } from '../../index'
 import type { Update } from '../../index'
-import { crc32, crc32Fallback, encodeJSON, scanRecords } from '../../lib/storage/frame'
+import { crc32, crc32Fallback, encodeJSON, encodeRecord, scanRecords } from '../../lib/storage/frame'
 import { makeUpdates, tempDir } from './conformance'
 import { fullableFs } from './faults'
 
@@ -165,4 +165,19 @@ test('a real full disk (tiny tmpfs): ERR_DISK_FULL, and the store reopens with e
     execFileSync('umount', [root])
     rm()
   }
+})
+
+test('a well-framed record that is not an update ends the log there, like damage', async (t) => {
+  const { dir, rm } = tempDir()
+  const ups = makeUpdates(4)
+  let s = await LogStorage.open(dir, { fsync: 'never' })
+  await s.append(ups)
+  await s.close()
+  // Records with valid checksums but foreign content, then a valid update after them.
+  appendFileSync(join(dir, 'log'), Buffer.concat([encodeRecord(Buffer.from('1,2')), encodeJSON(makeUpdates(1, ['z'])[0])]))
+  s = await LogStorage.open(dir, { fsync: 'never' })
+  t.deepEqual((await s.load()).updates, ups, 'only the updates before the foreign record')
+  t.ok(s.stats.truncatedBytes > 0, 'the rest was cut off')
+  await s.close()
+  rm()
 })
