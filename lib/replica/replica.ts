@@ -145,8 +145,9 @@ export abstract class Replica extends EventEmitter implements StreamHost {
    * remote) before any `subscribe()` listener, streams included, sees it.
    * Storage uses it so that an update is stored before it can reach a peer.
    * A hook that throws stops the update there: no listener or stream sees it
-   * and the error propagates (out of `set()` for a local write). Returns the
-   * unregister function.
+   * and the error propagates to the caller (out of `set()` for a local write;
+   * out of `receive()` for a peer's, so hooks report those another way).
+   * Returns the unregister function.
    */
   writeAhead (hook: UpdateListener): () => void {
     this.writeAhead$.add(hook)

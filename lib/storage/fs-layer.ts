@@ -112,10 +112,16 @@ export function acquireLock (f: FsLayer, dir: string): () => void {
         f.linkSync(mine, lock)
         break
       } catch (err) {
-        if (errnoOf(err) !== 'EEXIST' || attempt > 0) throw lockedOr(err, dir, lock)
-        const holder = Number(f.readFileSync(lock).toString('utf8'))
-        if (Number.isInteger(holder) && holder > 0 && alive(holder)) throw lockedOr(err, dir, lock, holder)
-        f.unlinkSync(lock) // stale: its process is gone
+        if (errnoOf(err) !== 'EEXIST' || attempt > 2) throw lockedOr(err, dir)
+        let holder: number
+        try {
+          holder = Number(f.readFileSync(lock).toString('utf8'))
+        } catch (e) {
+          if (errnoOf(e) === 'ENOENT') continue // released meanwhile: try again
+          throw storageError(e, 'read lock')
+        }
+        if (Number.isInteger(holder) && holder > 0 && alive(holder)) throw lockedOr(err, dir, holder)
+        try { f.unlinkSync(lock) } catch {} // stale: its process is gone
       }
     }
   } finally {
@@ -128,7 +134,7 @@ export function acquireLock (f: FsLayer, dir: string): () => void {
   }
 }
 
-function lockedOr (err: unknown, dir: string, _lock: string, holder?: number): GrapevineError {
+function lockedOr (err: unknown, dir: string, holder?: number): GrapevineError {
   if (errnoOf(err) === 'EEXIST') {
     return new GrapevineError('ERR_STORE_LOCKED', `store ${dir} is locked${holder !== undefined ? ` by process ${holder}` : ''}`, { dir, holder })
   }

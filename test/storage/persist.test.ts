@@ -242,3 +242,17 @@ test('the scuttlebutt way: a read stream dumped to a file and written back repro
   rm()
   rmSync(file, { force: true })
 })
+
+test('writes made before persist() are stored too', async (t) => {
+  const { dir, rm } = tempDir()
+  const m = new Model('m')
+  m.set('early', 1)
+  const p = await persist(m, await LogStorage.open(dir))
+  m.set('late', 2)
+  await p.close()
+  const back = new Model('m')
+  const p2 = await persist(back, await LogStorage.open(dir))
+  t.deepEqual(back.toJSON(), { early: 1, late: 2 })
+  await p2.close()
+  rm()
+})
