@@ -26,10 +26,33 @@ export interface LevelStorageOptions {
    * may lose the last writes.
    */
   sync?: boolean
-  /** Build the database (tests inject faults). Default: `new ClassicLevel(location)`. */
+  /** Build the database (tests inject faults). Default: `classicLevelDb(location)`. */
   createDb?: (location: string) => LevelDb
   /** File layer for the clock mark file. Default: node:fs. */
   fs?: FsLayer
+}
+
+/**
+ * A classic-level database seen through `LevelDb`. Batches go through the
+ * chained-batch API: for large groups it costs a fraction of the array form,
+ * which copies and re-encodes every operation in JavaScript.
+ */
+export function classicLevelDb (location: string): LevelDb {
+  const db = new ClassicLevel<string, string>(location)
+  return {
+    open: () => db.open(),
+    close: () => db.close(),
+    iterator: (o) => db.iterator(o),
+    keys: (o) => db.keys(o),
+    batch: async (ops, o) => {
+      const b = db.batch()
+      for (const op of ops) {
+        if (op.type === 'put') b.put(op.key, op.value)
+        else b.del(op.key)
+      }
+      await b.write(o)
+    }
+  }
 }
 
 const U = 'u!'
@@ -74,9 +97,7 @@ export class LevelStorage implements Storage {
 
   /** Open (creating if needed) the database at `location`. Throws ERR_STORE_LOCKED if open elsewhere. */
   static async open (location: string, opts: LevelStorageOptions = {}): Promise<LevelStorage> {
-    const db = opts.createDb !== undefined
-      ? opts.createDb(location)
-      : new ClassicLevel<string, string>(location) as unknown as LevelDb
+    const db = (opts.createDb ?? classicLevelDb)(location)
     try {
       await db.open()
     } catch (err) {
@@ -89,16 +110,17 @@ export class LevelStorage implements Storage {
       await db.close()
       throw err
     }
-    const store = new LevelStorage(location, db, mark, opts.sync === true)
-    store.stats.records = (await db.keys({ gte: U, lt: U_END }).all()).length
-    return store
+    // `stats.records` is counted by the first load(), which persist() always does.
+    return new LevelStorage(location, db, mark, opts.sync === true)
   }
 
   async load (since?: VectorClock): Promise<Loaded> {
     this.check()
     await this.flush()
     const updates: Update[] = []
-    for (const [, value] of await this.db.iterator({ gte: U, lt: U_END }).all()) {
+    const rows = await this.db.iterator({ gte: U, lt: U_END }).all()
+    this.stats.records = rows.length
+    for (const [, value] of rows) {
       const u: unknown = JSON.parse(value)
       if (!isStored(u)) throw new GrapevineError('ERR_STORE_CORRUPT', `a record in ${this.location} is not an update`)
       if (since === undefined || since.isNewer(u[2], u[1])) updates.push(u)

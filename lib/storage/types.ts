@@ -14,7 +14,7 @@ export interface Loaded {
 
 /** Size facts a store keeps, to decide when to compact. */
 export interface StorageStats {
-  /** Records in the store (snapshot plus appended since). */
+  /** Records in the store (snapshot plus appended since). LevelDB counts them at load(), then keeps count. */
   records: number
   /** Bytes on disk, where known (the log); 0 otherwise. */
   bytes: number

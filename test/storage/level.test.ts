@@ -1,18 +1,14 @@
 import { readdirSync, statSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
-import { ClassicLevel } from 'classic-level'
-import { LevelStorage } from '../../index'
+import { LevelStorage, classicLevelDb } from '../../index'
 import type { LevelDb, LevelOp } from '../../index'
 import { storageConformance } from './conformance'
 
 /** classic-level, except that batches fail as LevelDB does on a full disk while `full.on`. */
 function fullableDb (location: string, full: { on: boolean }): LevelDb {
-  const db = new ClassicLevel<string, string>(location) as unknown as LevelDb
+  const db = classicLevelDb(location)
   return {
-    open: () => db.open(),
-    close: () => db.close(),
-    iterator: (o) => db.iterator(o),
-    keys: (o) => db.keys(o),
+    ...db,
     batch: async (ops: LevelOp[], o) => {
       if (full.on) throw Object.assign(new Error('IO error: ./000005.log: No space left on device'), { code: 'LEVEL_IO_ERROR' })
       return await db.batch(ops, o)

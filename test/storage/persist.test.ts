@@ -1,8 +1,7 @@
 import test from 'tape'
 import { cpSync, createReadStream, createWriteStream, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { LevelStorage, LogStorage, Model, connect, isGrapevineError, persist, sourceId, timestamp } from '../../index'
-import { ClassicLevel } from 'classic-level'
+import { LevelStorage, LogStorage, Model, classicLevelDb, connect, isGrapevineError, persist, sourceId, timestamp } from '../../index'
 import type { LevelOp, Storage } from '../../index'
 import { once, syncPair, tick, until } from '../helpers/replicas'
 import { tempDir } from './conformance'
@@ -152,12 +151,9 @@ test('level: a crash before the batch lands cannot make the replica reuse a time
   const full = { on: false }
   const failing = await LevelStorage.open(dir, {
     createDb: (loc) => {
-      const real = new ClassicLevel<string, string>(loc)
+      const real = classicLevelDb(loc)
       return {
-        open: () => real.open(),
-        close: () => real.close(),
-        iterator: (o) => real.iterator(o),
-        keys: (o) => real.keys(o),
+        ...real,
         batch: async (ops: LevelOp[], o) => { if (full.on) throw new Error('IO error: No space left on device'); await real.batch(ops, o) }
       }
     }
