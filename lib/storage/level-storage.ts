@@ -87,6 +87,8 @@ export class LevelStorage implements Storage {
   private pending: Pending = { ops: [], puts: 0, waiters: [] }
   private writing: Promise<void> | undefined
   private closed = false
+  /** Set while a compaction runs: no group commit starts then. */
+  private exclusive: Promise<void> | undefined
 
   private constructor (
     readonly location: string,
@@ -150,9 +152,12 @@ export class LevelStorage implements Storage {
     const keep = new Map<string, Update>()
     for (const u of snapshot) keep.set(keyOf(u), u)
     const covered = VectorClock.fromJSON(clock)
-    // Run alone: no group commit may start while the keys are listed.
-    while (this.writing !== undefined || this.pending.ops.length > 0) await this.flush()
-    const run = async (): Promise<void> => {
+    while (this.exclusive !== undefined) await this.exclusive // one compaction at a time
+    // Run alone: hold new group commits back, let the one in flight land.
+    let done!: () => void
+    this.exclusive = new Promise<void>((resolve) => { done = resolve })
+    try {
+      while (this.writing !== undefined) await this.writing.catch(() => {})
       const ops: LevelOp[] = []
       for (const key of await this.db.keys({ gte: U, lt: U_END }).all()) {
         if (keep.delete(key)) continue
@@ -164,15 +169,20 @@ export class LevelStorage implements Storage {
       ops.push({ type: 'put', key: CLOCK_KEY, value: JSON.stringify(clock) })
       await this.write({ ops, puts: 0, waiters: [] }, false)
       this.stats.records = (await this.db.keys({ gte: U, lt: U_END }).all()).length
+    } finally {
+      this.exclusive = undefined
+      done()
+      this.pump()
     }
-    const p = run()
-    this.writing = p.finally(() => { this.writing = undefined; this.pump() })
-    this.writing.catch(() => {})
-    await p
   }
 
   async flush (): Promise<void> {
-    while (this.writing !== undefined || this.pending.ops.length > 0) {
+    for (;;) {
+      if (this.exclusive !== undefined) {
+        await this.exclusive
+        continue
+      }
+      if (this.writing === undefined && this.pending.ops.length === 0) return
       if (this.writing === undefined) this.pump()
       try { await this.writing } catch (err) { throw levelError(err, this.location) }
     }
@@ -195,7 +205,7 @@ export class LevelStorage implements Storage {
 
   /** Start the next group commit if none is running. */
   private pump (): void {
-    if (this.writing !== undefined || this.pending.ops.length === 0) return
+    if (this.exclusive !== undefined || this.writing !== undefined || this.pending.ops.length === 0) return
     const group = this.pending
     this.pending = { ops: [], puts: 0, waiters: [] }
     this.writing = this.write(group).finally(() => {

@@ -42,7 +42,8 @@ export class Persistence extends EventEmitter {
     this.loaded = loaded
     this.ratio = opts.compactRatio ?? 2
     this.min = opts.compactMin ?? 1000
-    this.threshold = this.nextThreshold(storage.stats.records)
+    // The live size is unknown until counted: the first append past compactMin counts it.
+    this.threshold = this.ratio === false ? Infinity : this.min
     this.unhook = replica.writeAhead((update, origin) => this.store(update, origin))
   }
 
@@ -86,7 +87,8 @@ export class Persistence extends EventEmitter {
     }
     if (this.ratio !== false && this.storage.stats.records > this.threshold && !this.scheduled) {
       this.scheduled = true
-      setImmediate(() => { this.scheduled = false; this.maybeCompact() })
+      // A microtask: runs once the current write returns, even in a loop that never yields to I/O.
+      queueMicrotask(() => { this.scheduled = false; this.maybeCompact() })
     }
   }
 

@@ -5,7 +5,7 @@ import { LevelStorage, LogStorage, Model, persist } from '../../index'
 import type { Storage } from '../../index'
 
 /** Keys cycle so the store outgrows the live state and compacts while we write. */
-export const KEYS = 300
+export const KEYS = 50
 
 async function main (): Promise<void> {
   const [kind, dir] = process.argv.slice(2) as [string, string]
@@ -14,6 +14,7 @@ async function main (): Promise<void> {
   else storage = await LogStorage.open(dir, { fsync: kind === 'log-always' ? 'always' : { intervalMs: 5 } })
   const m = new Model('child')
   const p = await persist(m, storage, { compactMin: 2 * KEYS, compactRatio: 2 })
+  p.on('compact', () => process.stdout.write('compacted\n'))
   let n = 0
   for (const [, v] of m.entries()) if (typeof v === 'number' && v >= n) n = v + 1
   process.stdout.write(`ready ${n}\n`)

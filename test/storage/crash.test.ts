@@ -14,11 +14,12 @@ const ITERATIONS = Number(process.env.CRASH_ITERATIONS ?? 21)
 const KINDS = ['log-always', 'log-batched', 'level'] as const
 
 /** Run the child until it has acknowledged a little, kill it after `delayMs`; the highest ack. */
-function runAndKill (kind: string, dir: string, delayMs: number): Promise<{ acked: number, start: number }> {
+function runAndKill (kind: string, dir: string, delayMs: number): Promise<{ acked: number, start: number, compactions: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(__dirname, 'crash-child.js'), kind, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
     let acked = -1
     let start = -1
+    let compactions = 0
     let buf = ''
     let err = ''
     child.stderr.on('data', (c: Buffer) => { err += c.toString() })
@@ -33,11 +34,12 @@ function runAndKill (kind: string, dir: string, delayMs: number): Promise<{ acke
           start = Number(num)
           setTimeout(() => child.kill('SIGKILL'), delayMs)
         } else if (word === 'ack') acked = Math.max(acked, Number(num))
+        else if (word === 'compacted') compactions++
       }
     })
     child.on('exit', (code, signal) => {
       if (signal !== 'SIGKILL') reject(new Error(`child exited ${String(code)} before the kill: ${err}`))
-      else resolve({ acked, start })
+      else resolve({ acked, start, compactions })
     })
   })
 }
@@ -51,11 +53,13 @@ test(`kill -9 at random moments: the store reopens and keeps every acknowledged 
   let kills = 0
   let ackedTotal = 0
   let torn = 0
+  let compacted = 0
   try {
     for (let i = 0; i < ITERATIONS; i++) {
       const kind = KINDS[i % KINDS.length] as typeof KINDS[number]
       const { dir } = dirs.get(kind) as { dir: string }
-      const { acked, start } = await runAndKill(kind, dir, rng.int(0, 150))
+      const { acked, start, compactions } = await runAndKill(kind, dir, rng.int(0, 150))
+      compacted += compactions
       kills++
       ackedTotal += Math.max(0, acked - start + 1)
       const m = new Model('check')
@@ -77,7 +81,7 @@ test(`kill -9 at random moments: the store reopens and keeps every acknowledged 
         return
       }
     }
-    t.pass(`${kills} kills, ${ackedTotal} acknowledged writes, ${torn} torn log tails cut: every store reopened with every acknowledged write (SEED=${SEED})`)
+    t.pass(`${kills} kills, ${ackedTotal} acknowledged writes, ${compacted} compactions, ${torn} torn log tails cut: every store reopened with every acknowledged write (SEED=${SEED})`)
   } finally {
     for (const d of dirs.values()) d.rm()
   }
