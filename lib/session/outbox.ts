@@ -12,7 +12,20 @@ export interface OutboxOptions {
    * Live updates queued for a slow peer before the queue is dropped and
    * later rebuilt from history. Default 4096.
    */
-  maxQueue?: number
+  maxQueue?: number | undefined
+  /** The same bound in characters of JSON (about bytes), for large updates. Default 16 MiB. */
+  maxQueueBytes?: number | undefined
+}
+
+// One size per update object, shared by every stream that queues it.
+const sizes = new WeakMap<Update, number>()
+function sizeOf (u: Update): number {
+  let n = sizes.get(u)
+  if (n === undefined) {
+    n = JSON.stringify(u).length
+    sizes.set(u, n)
+  }
+  return n
 }
 
 /**
@@ -34,11 +47,14 @@ export class Outbox {
   private started = false
   private syncDone = false
   private readonly maxQueue: number
+  private readonly maxQueueBytes: number
+  private liveBytes = 0
   /** Updates dropped from the live queue because the peer was slow. */
   overflows = 0
 
   constructor (private readonly source: HistorySource, opts: OutboxOptions = {}) {
     this.maxQueue = opts.maxQueue ?? 4096
+    this.maxQueueBytes = opts.maxQueueBytes ?? 16 * 1024 * 1024
   }
 
   /** The peer's clock arrived: begin with history since it. */
@@ -63,14 +79,17 @@ export class Outbox {
   offer (update: Update): void {
     if (!this.started || this.overflowed) return
     if (!this.peerClock.isNewer(update[2], update[1])) return
-    if (this.live.length - this.liveHead >= this.maxQueue) {
+    const bytes = sizeOf(update)
+    if (this.live.length - this.liveHead >= this.maxQueue || this.liveBytes + bytes > this.maxQueueBytes) {
       this.overflowed = true
       this.overflows++
       this.live = []
       this.liveHead = 0
+      this.liveBytes = 0
       return
     }
     this.live.push(update)
+    this.liveBytes += bytes
   }
 
   /** True when `take` would return something now. */
@@ -100,9 +119,11 @@ export class Outbox {
         placed += this.emit(r.value, out)
       } else if (this.liveHead < this.live.length) {
         const u = this.live[this.liveHead++] as Update
+        this.liveBytes -= sizeOf(u)
         if (this.liveHead === this.live.length) {
           this.live = []
           this.liveHead = 0
+          this.liveBytes = 0
         }
         placed += this.emit(u, out)
       } else if (this.overflowed) {
