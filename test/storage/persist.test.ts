@@ -1,7 +1,7 @@
 import test from 'tape'
 import { cpSync, createReadStream, createWriteStream, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { LevelStorage, LogStorage, Model, classicLevelDb, connect, isGrapevineError, persist, sourceId, timestamp } from '../../index'
+import { LevelStorage, LogStorage, Model, VectorClock, classicLevelDb, connect, generateKeyPair, isGrapevineError, persist, sourceId, timestamp, trust } from '../../index'
 import type { LevelOp, Storage } from '../../index'
 import { once, syncPair, tick, until } from '../helpers/replicas'
 import { tempDir } from './conformance'
@@ -258,6 +258,25 @@ test('writes made before persist() are stored too', async (t) => {
   const back = new Model('m')
   const p2 = await persist(back, await LogStorage.open(dir))
   t.deepEqual(back.toJSON(), { early: 1, late: 2 })
+  await p2.close()
+  rm()
+})
+
+test('signed updates keep their signatures through the store and still verify at a peer', async (t) => {
+  const { dir, rm } = tempDir()
+  const keyPair = generateKeyPair()
+  const a = new Model({ ...trust({ keyPair, docId: 'doc' }) })
+  const p = await persist(a, await LogStorage.open(dir))
+  a.set('x', 1).set('y', 2)
+  await p.close()
+  const again = new Model({ ...trust({ keyPair, docId: 'doc' }) })
+  const p2 = await persist(again, await LogStorage.open(dir))
+  t.ok(again.history(new VectorClock()).every((u) => u.length === 4), 'signature at index 3 kept')
+  const verifier = new Model({ ...trust({ docId: 'doc', allow: [again.id] }) })
+  const d = await syncPair(again, verifier)
+  t.deepEqual(verifier.toJSON(), { x: 1, y: 2 }, 'the restored updates verify')
+  t.equal(d.b.stats.rejected, 0)
+  d()
   await p2.close()
   rm()
 })
