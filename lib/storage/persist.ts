@@ -120,9 +120,19 @@ export class Persistence extends EventEmitter {
  * update the replica accepts, before any stream sees it. Call it before
  * creating streams (it throws ERR_INVALID_ARGUMENT if some are open), and
  * await it before connecting: a replica that replicates before its state
- * is loaded would advertise an empty clock.
+ * is loaded would advertise an empty clock. If it fails, it closes `storage`.
  */
 export async function persist (replica: Replica, storage: Storage, opts: PersistOptions = {}): Promise<Persistence> {
+  try {
+    return await bind(replica, storage, opts)
+  } catch (err) {
+    // The caller often has no other handle on the store (`persist(r, await open())`): release it.
+    await storage.close().catch(() => {})
+    throw err
+  }
+}
+
+async function bind (replica: Replica, storage: Storage, opts: PersistOptions): Promise<Persistence> {
   if (replica.streams > 0) invalidArgument('persist() must run before the replica has streams')
   const loaded = await storage.load()
   if (replica.streams > 0) invalidArgument('a stream was created while persist() was loading')
@@ -141,6 +151,11 @@ export async function persist (replica: Replica, storage: Storage, opts: Persist
   replica.observeOwnClock(maxTs)
   const p = new Persistence(replica, storage, loaded.updates.length, opts)
   const missing = [...replica.history(stored)]
-  if (missing.length > 0) await storage.append(missing)
+  try {
+    if (missing.length > 0) await storage.append(missing)
+  } catch (err) {
+    await p.close().catch(() => {}) // unhook: a failed persist() leaves the replica as it was
+    throw err
+  }
   return p
 }

@@ -4,7 +4,7 @@ import type { ClockJSON, Update } from '../wire/types'
 
 /** What a store hands back on load. */
 export interface Loaded {
-  /** Stored updates, each once, in the order they were appended (per source: by ts). */
+  /** Stored updates, each once; per source in timestamp order (the log: append order; LevelDB: `(ts, source)`). */
   readonly updates: Update[]
   /** Clock saved by the last compaction: sources whose updates were all superseded still count as seen. */
   readonly clock: ClockJSON

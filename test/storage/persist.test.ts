@@ -217,7 +217,9 @@ test('persist refuses a replica that already has streams', async (t) => {
     t.ok(isGrapevineError(err, 'ERR_INVALID_ARGUMENT'))
   }
   s.destroy()
-  await storage.close()
+  const again = await LogStorage.open(dir)
+  t.pass('and released the store it was given')
+  await again.close()
   rm()
 })
 
