@@ -154,7 +154,7 @@ async function bind (replica: Replica, storage: Storage, opts: PersistOptions): 
   try {
     if (missing.length > 0) await storage.append(missing)
   } catch (err) {
-    await p.close().catch(() => {}) // unhook: a failed persist() leaves the replica as it was
+    await p.close().catch(() => {}) // unhook: nothing stores for this replica any more
     throw err
   }
   return p
