@@ -4,8 +4,9 @@ import fc from 'fast-check'
 import { execFileSync } from 'node:child_process'
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LogStorage, compareUpdates, isGrapevineError, sourceId, timestamp } from '../../index'
-import type { Update } from '../../index'
+import { LogStorage, compareUpdates, isGrapevineError, realFs, sourceId, timestamp } from '../../index'
+import type { FsLayer, FsyncPolicy, Update } from '../../index'
+import { tick } from '../helpers/replicas'
 import { crc32, crc32Fallback, encodeJSON, encodeRecord, scanRecords } from '../../lib/storage/frame'
 import { makeUpdates, tempDir } from './conformance'
 import { fullableFs } from './faults'
@@ -180,4 +181,41 @@ test('a well-framed record that is not an update ends the log there, like damage
   t.ok(s.stats.truncatedBytes > 0, 'the rest was cut off')
   await s.close()
   rm()
+})
+
+test('each fsync policy syncs when it says: always per append, batched per interval, never only on flush', async (t) => {
+  const count = { syncs: 0 }
+  const counting: FsLayer = {
+    ...realFs,
+    fsyncSync: (fd) => { count.syncs++; realFs.fsyncSync(fd) },
+    fdatasync: (fd, cb) => { count.syncs++; realFs.fdatasync(fd, cb) }
+  }
+  const ups = makeUpdates(6)
+  const policies: Array<[string, FsyncPolicy]> = [['always', 'always'], ['batched', { intervalMs: 30 }], ['never', 'never']]
+  for (const [name, fsync] of policies) {
+    const { dir, rm } = tempDir()
+    const s = await LogStorage.open(dir, { fsync, fs: counting })
+    count.syncs = 0
+    let resolved = 0
+    const acks = ups.map((u) => s.append([u]).then(() => { resolved++ }))
+    const syncedAtOnce = count.syncs
+    await tick(0)
+    const resolvedAtOnce = resolved
+    await Promise.all(acks)
+    const syncedByAck = count.syncs
+    await s.flush()
+    const syncedByFlush = count.syncs
+    if (name === 'always') {
+      t.equal(syncedAtOnce, 6, 'always: one fsync per append, before it returns')
+    } else if (name === 'batched') {
+      t.equal(syncedAtOnce, 0, 'batched: no fsync inside append')
+      t.equal(resolvedAtOnce, 0, 'batched: appends not acknowledged before the fsync')
+      t.equal(syncedByAck, 1, 'batched: one fsync acknowledged all six')
+    } else {
+      t.equal(syncedByAck, 0, 'never: acknowledged without an fsync')
+      t.equal(syncedByFlush, 1, 'never: flush() forces one')
+    }
+    await s.close()
+    rm()
+  }
 })
