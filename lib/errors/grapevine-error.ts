@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'ERR_STORE_CORRUPT'
   /** The store was used after `close()`. */
   | 'ERR_STORE_CLOSED'
+  /** A Reducer spec breaks a rule (commutative, idempotent, pure, JSON state); see Reducer.check. */
+  | 'ERR_REDUCER_RULE'
   /** A listener of the application threw while a peer's update was applied (the original is `cause`). */
   | 'ERR_LISTENER'
   /** A bad argument passed by the caller (a programmer mistake). */
