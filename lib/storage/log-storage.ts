@@ -194,6 +194,7 @@ export class LogStorage implements Storage {
       this.f.fdatasync(this.fd, (err) => {
         this.flushing = undefined
         if (err !== null) {
+          this.dirty = true // still not on the disk: the next flush tries again
           const e = storageError(err, 'fsync')
           for (const w of waiters) w.reject(e)
           reject(e)
