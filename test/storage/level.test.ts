@@ -16,14 +16,18 @@ function fullableDb (location: string, full: { on: boolean }): LevelDb {
   }
 }
 
-storageConformance({
-  name: 'level',
-  open: (dir) => LevelStorage.open(dir),
-  openFull: (dir, full) => LevelStorage.open(dir, { createDb: (loc) => fullableDb(loc, full) }),
-  tearTail: (dir, bytes) => {
-    // LevelDB keeps recent writes in its write-ahead log (*.log): tear the newest.
-    const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
-    const log = join(dir, logs[logs.length - 1] as string)
-    truncateSync(log, Math.max(0, statSync(log).size - bytes))
-  }
-})
+/** Tear the newest LevelDB write-ahead log (*.log), where recent writes live. */
+function tearTail (dir: string, bytes: number): void {
+  const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
+  const log = join(dir, logs[logs.length - 1] as string)
+  truncateSync(log, Math.max(0, statSync(log).size - bytes))
+}
+
+for (const sync of [false, true]) {
+  storageConformance({
+    name: sync ? 'level (sync)' : 'level',
+    open: (dir) => LevelStorage.open(dir, { sync }),
+    openFull: (dir, full) => LevelStorage.open(dir, { sync, createDb: (loc) => fullableDb(loc, full) }),
+    tearTail
+  })
+}
