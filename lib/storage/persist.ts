@@ -54,14 +54,7 @@ export class Persistence extends EventEmitter {
 
   /** Replace the store's content by the replica's live state now. */
   compact (): Promise<void> {
-    if (this.compacting !== undefined) return this.compacting
-    const snapshot = [...this.replica.history(new VectorClock())]
-    const clock = this.replica.getClock()
-    this.compacting = this.storage.compact(snapshot, clock).then(() => {
-      this.threshold = this.nextThreshold(snapshot.length)
-      this.emit('compact', snapshot.length)
-    }).finally(() => { this.compacting = undefined })
-    return this.compacting
+    return this.compactWith([...this.replica.history(new VectorClock())])
   }
 
   /** Stop storing, flush and close the store. The replica itself stays usable. */
@@ -92,14 +85,28 @@ export class Persistence extends EventEmitter {
     }
   }
 
+  /** `snapshot` must be the replica's whole history, taken now (with the clock below). */
+  private compactWith (snapshot: Update[]): Promise<void> {
+    if (this.compacting !== undefined) return this.compacting
+    const clock = this.replica.getClock()
+    this.compacting = this.storage.compact(snapshot, clock).then(() => {
+      this.threshold = this.nextThreshold(snapshot.length)
+      this.emit('compact', snapshot.length)
+    }, (err: unknown) => {
+      // Back off (a full disk, say): do not retry on every write.
+      this.threshold = this.nextThreshold(this.storage.stats.records)
+      throw err
+    }).finally(() => { this.compacting = undefined })
+    return this.compacting
+  }
+
   private maybeCompact (): void {
     if (this.closed || this.compacting !== undefined || this.ratio === false) return
-    let live = 0
-    for (const _ of this.replica.history(new VectorClock())) live++
-    if (this.storage.stats.records > Math.max(this.min, this.ratio * live)) {
-      this.compact().catch((err: unknown) => this.fail(err))
+    const snapshot = [...this.replica.history(new VectorClock())]
+    if (this.storage.stats.records > Math.max(this.min, this.ratio * snapshot.length)) {
+      this.compactWith(snapshot).catch((err: unknown) => this.fail(err))
     } else {
-      this.threshold = this.nextThreshold(live)
+      this.threshold = this.nextThreshold(snapshot.length)
     }
   }
 
