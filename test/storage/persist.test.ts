@@ -1,8 +1,8 @@
 import test from 'tape'
 import { cpSync, createReadStream, createWriteStream, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { LevelStorage, LogStorage, Model, VectorClock, classicLevelDb, connect, generateKeyPair, isGrapevineError, persist, sourceId, timestamp, trust } from '../../index'
-import type { LevelOp, Storage } from '../../index'
+import { LevelStorage, LogStorage, Model, VectorClock, classicLevelDb, connect, generateKeyPair, isGrapevineError, persist, realFs, sourceId, timestamp, trust } from '../../index'
+import type { FsLayer, LevelOp, Storage } from '../../index'
 import { once, syncPair, tick, until } from '../helpers/replicas'
 import { tempDir } from './conformance'
 import { fullableFs } from './faults'
@@ -279,6 +279,33 @@ test('signed updates keep their signatures through the store and still verify at
   t.deepEqual(verifier.toJSON(), { x: 1, y: 2 }, 'the restored updates verify')
   t.equal(d.b.stats.rejected, 0)
   d()
+  await p2.close()
+  rm()
+})
+
+test('a compaction that fails is an error on the handle, retried only after the store grows again', async (t) => {
+  const { dir, rm } = tempDir()
+  const noSnapshots: FsLayer = {
+    ...realFs,
+    openSync: (path, flags, mode) => {
+      if (String(path).endsWith('snapshot.tmp')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+      return realFs.openSync(path, flags, mode)
+    }
+  }
+  const m = new Model('m')
+  const p = await persist(m, await LogStorage.open(dir, { fsync: 'never', fs: noSnapshots }), { compactMin: 20, compactRatio: 2 })
+  const errors: unknown[] = []
+  p.on('error', (err) => errors.push(err))
+  for (let i = 0; i < 200; i++) {
+    m.set(`k${i % 3}`, i)
+    await tick(0)
+  }
+  t.ok(errors.length >= 1 && isGrapevineError(errors[0], 'ERR_DISK_FULL'), 'the failed compaction is reported')
+  t.ok(errors.length <= 5, `and not retried on every write (${errors.length} attempts for 200 writes)`)
+  await p.close()
+  const back = new Model('m')
+  const p2 = await persist(back, await LogStorage.open(dir))
+  t.deepEqual(back.toJSON(), m.toJSON(), 'the log still holds everything')
   await p2.close()
   rm()
 })
