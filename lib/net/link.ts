@@ -1,0 +1,83 @@
+import { Transform, type Duplex } from 'node:stream'
+import type { ReplicaStream } from '../stream/replica-stream'
+import { HEARTBEAT, Liveness, type LivenessOptions } from './liveness'
+
+/** Options of `link(stream, socket, opts)`. */
+export interface LinkOptions extends LivenessOptions {}
+
+/** A replica stream joined to a socket, with heartbeats and deadlines. */
+export interface Link {
+  /** The replica's stream. */
+  readonly stream: ReplicaStream
+  /** The transport duplex (socket, TLS socket, WebSocket stream...). */
+  readonly socket: Duplex
+  /** Resolves once both are closed; never rejects. */
+  readonly closed: Promise<void>
+  /** The first error met (timeout, socket or protocol error), if any. */
+  readonly error: Error | undefined
+  /** Tear both down. */
+  close (err?: Error): void
+}
+
+/**
+ * Pipe a replica stream and a socket both ways, with liveness: a heartbeat
+ * line (`null`) is inserted between outgoing chunks when the link is quiet,
+ * and the link is closed with an ERR_TIMEOUT error when the peer's header
+ * or any byte at all fails to arrive in time. The replica stream's encoder
+ * emits whole lines per chunk, so a heartbeat can never split a message.
+ * When either side closes or fails, both are torn down.
+ */
+export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions = {}): Link {
+  let error: Error | undefined
+  let done = false
+  const close = (err?: Error): void => {
+    if (err !== undefined && error === undefined) error = err
+    if (done) return
+    done = true
+    live.stop()
+    if (err !== undefined && !stream.destroyed) stream.destroy(err)
+    else stream.destroy()
+    socket.destroy()
+  }
+  const live = new Liveness({
+    heartbeat: () => { if (!done) out.push(HEARTBEAT) },
+    timeout: (err) => close(err)
+  }, opts)
+
+  const out = new Transform({
+    transform (chunk: Buffer, _enc, cb) {
+      live.sent()
+      cb(null, chunk)
+    }
+  })
+  const inc = new Transform({
+    transform (chunk: Buffer, _enc, cb) {
+      live.received()
+      cb(null, chunk)
+    }
+  })
+  stream.pipe(out).pipe(socket).pipe(inc).pipe(stream)
+  stream.once('header', () => live.handshake())
+  if (stream.peerHeader !== undefined) live.handshake()
+
+  socket.on('error', (err: Error) => close(err))
+  stream.on('error', (err: Error) => close(err))
+  out.on('error', () => close())
+  inc.on('error', () => close())
+  const closed = new Promise<void>((resolve) => {
+    let n = 0
+    const one = (): void => { if (++n === 2) resolve() }
+    if (stream.destroyed) one(); else stream.once('close', one)
+    if (socket.destroyed) one(); else socket.once('close', one)
+  })
+  socket.once('close', () => close())
+  stream.once('close', () => close())
+
+  return {
+    stream,
+    socket,
+    closed,
+    get error () { return error ?? stream.error },
+    close
+  }
+}
