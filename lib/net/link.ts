@@ -13,6 +13,8 @@ export interface Link {
   readonly socket: Duplex
   /** Resolves once both are closed; never rejects. */
   readonly closed: Promise<void>
+  /** Heartbeat lines sent so far. */
+  readonly heartbeats: number
   /** The first error met (timeout, socket or protocol error), if any. */
   readonly error: Error | undefined
   /** Tear both down. */
@@ -30,6 +32,7 @@ export interface Link {
 export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions = {}): Link {
   let error: Error | undefined
   let done = false
+  let heartbeats = 0
   const close = (err?: Error): void => {
     if (err !== undefined && error === undefined) error = err
     if (done) return
@@ -40,7 +43,11 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
     socket.destroy()
   }
   const live = new Liveness({
-    heartbeat: () => { if (!done) out.push(HEARTBEAT) },
+    heartbeat: () => {
+      if (done) return
+      heartbeats++
+      out.push(HEARTBEAT)
+    },
     timeout: (err) => close(err)
   }, opts)
 
@@ -77,6 +84,7 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
     stream,
     socket,
     closed,
+    get heartbeats () { return heartbeats },
     get error () { return error ?? stream.error },
     close
   }
