@@ -68,6 +68,11 @@ export class Dialer<C extends Connection = Connection> extends EventEmitter {
     return this.pausedFlag
   }
 
+  /** Dial now if not dialing or connected (use with `start: false`). */
+  start (): void {
+    if (this.current === undefined) this.dialNow()
+  }
+
   /** Stop redialing (the current connection, if any, stays up). */
   pause (): void {
     this.pausedFlag = true

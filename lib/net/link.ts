@@ -1,9 +1,15 @@
 import { Transform, type Duplex } from 'node:stream'
 import type { ReplicaStream } from '../stream/replica-stream'
 import { HEARTBEAT, Liveness, type LivenessOptions } from './liveness'
+import { SideLineScanner, encodeSideLine } from './side-lines'
 
 /** Options of `link(stream, socket, opts)`. */
-export interface LinkOptions extends LivenessOptions {}
+export interface LinkOptions extends LivenessOptions {
+  /** Receive side lines of this tag (see `side-lines.ts`), e.g. mesh gossip. Default none. */
+  sideTag?: string
+  /** Called with the text of each side line of `sideTag` received. */
+  onSideLine?: (text: string) => void
+}
 
 /** A replica stream joined to a socket, with heartbeats and deadlines. */
 export interface Link {
@@ -13,6 +19,8 @@ export interface Link {
   readonly socket: Duplex
   /** Resolves once both are closed; never rejects. */
   readonly closed: Promise<void>
+  /** Send a side line (a JSON string peers ignore unless they read `tag`). */
+  sendSideLine (tag: string, text: string): void
   /** Heartbeat lines sent so far. */
   readonly heartbeats: number
   /** The first error met (timeout, socket or protocol error), if any. */
@@ -33,6 +41,9 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
   let error: Error | undefined
   let done = false
   let heartbeats = 0
+  // Extra lines wait until the replica stream's first chunk (its header) is out.
+  let started = false
+  const early: Buffer[] = []
   const close = (err?: Error): void => {
     if (err !== undefined && error === undefined) error = err
     if (done) return
@@ -54,12 +65,21 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
   const out = new Transform({
     transform (chunk: Buffer, _enc, cb) {
       live.sent()
-      cb(null, chunk)
+      this.push(chunk)
+      if (!started) {
+        started = true
+        for (const b of early.splice(0)) this.push(b)
+      }
+      cb()
     }
   })
+  const side = opts.sideTag !== undefined && opts.onSideLine !== undefined
+    ? new SideLineScanner(opts.sideTag, opts.onSideLine)
+    : undefined
   const inc = new Transform({
     transform (chunk: Buffer, _enc, cb) {
       live.received()
+      side?.write(chunk)
       cb(null, chunk)
     }
   })
@@ -84,6 +104,12 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
     stream,
     socket,
     closed,
+    sendSideLine (tag: string, text: string) {
+      if (done) return
+      const line = encodeSideLine(tag, text)
+      if (started) out.push(line)
+      else early.push(line)
+    },
     get heartbeats () { return heartbeats },
     get error () { return error ?? stream.error },
     close

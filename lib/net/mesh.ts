@@ -9,7 +9,10 @@ import type { BackoffOptions } from './backoff'
 import { type Link, link } from './link'
 import type { NetOptions } from './serve'
 import { type Listener, listenOn, openSocket } from './transports'
-import { type MeshMeta, isMeshMeta } from './mesh-meta'
+import { MAX_GOSSIP, type MeshMeta, isMeshMeta } from './mesh-meta'
+
+/** Tag of the gossip side lines (`"gv-mesh <addr> <addr>..."`). */
+const GOSSIP_TAG = 'gv-mesh'
 
 /** Options of `new Mesh(replica, opts)`. */
 export interface MeshOptions extends NetOptions, BackoffOptions {
@@ -57,7 +60,9 @@ interface Entry {
  *
  * Membership travels in the stream header's `meta`
  * (`{ mesh: 1, addr, peers }`): each new link tells the other side our
- * advertised address and the addresses of our live peers. When two peers
+ * advertised address and the addresses of our live peers. Addresses
+ * learned later travel as side lines (JSON strings `"gv-mesh <addr>..."`,
+ * ignored by protocol-v1 peers that do not read them). When two peers
  * dial each other at once, both keep the link opened by the smaller id and
  * close the other, so they agree without a round trip.
  *
@@ -167,7 +172,7 @@ export class Mesh extends EventEmitter {
     this.emit('address', addr)
     const peer = this.addrPeer.get(addr)
     if (peer !== undefined && this.linked.has(peer)) d.pause()
-    else d.resume()
+    else d.start()
   }
 
   private forget (addr: string): void {
@@ -180,7 +185,7 @@ export class Mesh extends EventEmitter {
 
   private attach (sock: Duplex, initiator: 'us' | 'them', dialAddr: string | undefined): Link {
     const stream = this.replica.createStream({ ...this.opts.stream, meta: this.meta() })
-    const l = link(stream, sock, this.opts)
+    const l = link(stream, sock, { ...this.opts, sideTag: GOSSIP_TAG, onSideLine: (text) => this.onGossip(text) })
     const e: Entry = { link: l, initiator, dialAddr, peerId: undefined, address: undefined, duplicate: false }
     this.entries.add(e)
     if (this.closedFlag) l.close()
@@ -204,9 +209,13 @@ export class Mesh extends EventEmitter {
     if (e.dialAddr !== undefined) this.addrPeer.set(e.dialAddr, peerId)
     if (e.address !== undefined) this.addrPeer.set(e.address, peerId)
     const existing = this.linked.get(peerId)
+    // Whatever we learned since this link's header was built, it hears now.
+    const current = this.meta().peers.filter((a) => a !== e.address)
+    if (current.length > 0) e.link.sendSideLine(GOSSIP_TAG, current.join(' '))
     if (existing === undefined) {
       this.linked.set(peerId, e)
       this.pauseDialersOf(peerId, e)
+      if (e.address !== undefined) this.broadcast(e.address, e)
       this.emit('peer-join', this.info(e))
     } else {
       const keepNew = this.prefer(e, existing, peerId)
@@ -218,6 +227,19 @@ export class Mesh extends EventEmitter {
     }
     if (e.address !== undefined) this.learn(e.address)
     if (meta !== undefined) for (const p of meta.peers) { const a = safeNormalize(p); if (a !== undefined) this.learn(a) }
+  }
+
+  /** Tell every other live peer about a new peer's address. */
+  private broadcast (addr: string, except: Entry): void {
+    for (const x of this.linked.values()) if (x !== except) x.link.sendSideLine(GOSSIP_TAG, addr)
+  }
+
+  private onGossip (text: string): void {
+    if (this.opts.gossip === false) return
+    for (const p of text.split(' ').slice(0, MAX_GOSSIP)) {
+      const a = safeNormalize(p)
+      if (a !== undefined) this.learn(a)
+    }
   }
 
   /** True when the new link should replace the existing one (both ends decide alike). */
