@@ -132,6 +132,11 @@ export class Mesh extends EventEmitter {
     return [...this.linked.values()].map((e) => this.info(e))
   }
 
+  /** The live link to peer `id`, if any. */
+  linkOf (id: string): Link | undefined {
+    return this.linked.get(id)?.link
+  }
+
   /** Addresses known (dialed or waiting to be dialed). */
   known (): string[] {
     return [...this.dialers.keys()]
