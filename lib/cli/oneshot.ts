@@ -54,11 +54,11 @@ export async function cmdWrite (args: Args, out: Output, del: boolean): Promise<
   out.event('ack', { peer: addr, clock: replica.getClock() }, `ok: ${addr} has it`)
 }
 
-/** `clock`: print the peer's vector clock (as seen after a full sync). */
+/** `clock`: print the peer's vector clock (from its header: every source it has seen). */
 export async function cmdClock (args: Args, out: Output): Promise<void> {
   const { replica, addr } = setup(args)
   const l = await syncOnce(out, replica, addr)
-  out.result({ peer: l.stream.peerHeader?.id, clock: replica.getClock() })
+  out.result({ peer: l.stream.peerHeader?.id, clock: l.stream.peerHeader?.clock })
 }
 
 /** `stats`: sync once and print what the link carried. */
