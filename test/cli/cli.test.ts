@@ -1,8 +1,6 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { join } from 'node:path'
+import { spawn } from 'node:child_process'
 import test from 'tape'
-
-const MAIN = join(__dirname, '../../lib/cli/main.js')
+import { CLI_MAIN as MAIN, Proc } from '../helpers/cli-proc'
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
@@ -17,50 +15,6 @@ function run (args: string[], timeoutMs = 20_000): Promise<Run> {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`grapevine ${args.join(' ')} timed out\n${stderr}`)) }, timeoutMs)
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
   })
-}
-
-/** A long-running CLI process with its JSON-line stdout parsed as it comes. */
-class Proc {
-  readonly child: ChildProcessWithoutNullStreams
-  readonly lines: Array<Record<string, unknown>> = []
-  stderr = ''
-  private buf = ''
-
-  constructor (args: string[]) {
-    this.child = spawn(process.execPath, [MAIN, ...args])
-    this.child.stdout.on('data', (d: Buffer) => {
-      this.buf += d.toString()
-      let i
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i)
-        this.buf = this.buf.slice(i + 1)
-        try { this.lines.push(JSON.parse(line) as Record<string, unknown>) } catch { this.lines.push({ type: 'text', text: line }) }
-      }
-    })
-    this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString() })
-  }
-
-  async waitFor (pred: (l: Record<string, unknown>) => boolean, ms = 10_000): Promise<Record<string, unknown>> {
-    const end = Date.now() + ms
-    for (;;) {
-      const hit = this.lines.find(pred)
-      if (hit !== undefined) return hit
-      if (Date.now() > end) throw new Error(`timed out; got ${JSON.stringify(this.lines)} ${this.stderr}`)
-      await new Promise((r) => setTimeout(r, 10))
-    }
-  }
-
-  send (line: string): void {
-    this.child.stdin.write(line + '\n')
-  }
-
-  stop (): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null) return resolve()
-      this.child.once('close', () => resolve())
-      this.child.kill('SIGTERM')
-    })
-  }
 }
 
 async function server (args: string[] = []): Promise<{ p: Proc, addr: string }> {
