@@ -57,6 +57,21 @@ export class Proc {
     if (this.alive && this.child.stdin.writable) this.child.stdin.write(line + '\n')
   }
 
+  /** Send a command on stdin and resolve with the next line of type `reply`. */
+  request (cmd: string, reply: string, ms = 10_000): Promise<Line> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { done(); reject(new Error(`no '${reply}' reply to '${cmd}'`)) }, ms)
+      const fn = (l: Line): void => { if (l.type === reply) { done(); resolve(l) } }
+      const done = (): void => {
+        clearTimeout(timer)
+        const i = this.listeners.indexOf(fn)
+        if (i >= 0) this.listeners.splice(i, 1)
+      }
+      this.listeners.push(fn)
+      this.send(cmd)
+    })
+  }
+
   /** SIGKILL, and wait until it is gone. */
   kill (): Promise<void> {
     return this.signal('SIGKILL')

@@ -98,18 +98,7 @@ test(`${N} processes converge with zero lost acknowledged writes through random 
     const deadline = Date.now() + (SOAK ? 60_000 : 15_000)
     for (;;) {
       dumps.length = 0
-      for (const p of procs) {
-        const got = new Promise<Record<string, unknown>>((resolve) => {
-          const fn = (l: Record<string, unknown>): void => {
-            if (l.type !== 'dump') return
-            p.listeners.splice(p.listeners.indexOf(fn), 1)
-            resolve(l.value as Record<string, unknown>)
-          }
-          p.listeners.push(fn)
-        })
-        p.send('dump')
-        dumps.push(await got)
-      }
+      for (const p of procs) dumps.push((await p.request('dump', 'dump')).value as Record<string, unknown>)
       const sizes = dumps.map((d) => Object.keys(d).length)
       const same = dumps.every((d) => JSON.stringify(Object.keys(d).sort()) === JSON.stringify(Object.keys(dumps[0] as object).sort()))
       if (same && mustHave.every((k) => k in (dumps[0] as object))) break
