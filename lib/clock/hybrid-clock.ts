@@ -19,12 +19,17 @@ export const TICK = 1 / 1024
  */
 export class HybridClock {
   private lastTs = 0
+  private refWall = -Infinity
+  private refMono = 0
 
-  constructor (private readonly wall: WallClock = Date.now) {}
+  constructor (private readonly wall: WallClock = Date.now) {
+    this.wallNow()
+  }
 
   /** Issue the next timestamp. */
   next (): Timestamp {
     const wall = this.wall()
+    this.track(wall)
     const ts = wall > this.lastTs ? wall : this.lastTs + TICK
     // Far beyond today's epoch TICK could vanish in rounding: step by ulp.
     this.lastTs = ts > this.lastTs ? ts : nextUp(this.lastTs)
@@ -46,9 +51,26 @@ export class HybridClock {
     this.lastTs = last
   }
 
-  /** Current wall-clock time, from the injected source. */
+  /**
+   * Current time for judging peers' timestamps: the wall clock, except that
+   * a wall clock stepping back is ignored (the last good reading carried
+   * forward by the monotonic clock), so a local step back does not make
+   * honest peers look like they write from the future. Peers cannot move
+   * this reference: it depends on local clocks only.
+   */
   wallNow (): number {
-    return this.wall()
+    return this.track(this.wall())
+  }
+
+  private track (w: number): number {
+    const m = performance.now()
+    const carried = this.refWall + (m - this.refMono)
+    if (w >= carried) {
+      this.refWall = w
+      this.refMono = m
+      return w
+    }
+    return carried
   }
 }
 

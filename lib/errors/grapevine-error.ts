@@ -18,8 +18,12 @@ export type ErrorCode =
   | 'ERR_INVALID_UPDATE'
   /** An update timestamped further in the future than `maxDriftMs`. */
   | 'ERR_CLOCK_DRIFT'
-  /** A signature that does not verify. */
+  /** A signature that does not verify (missing, forged, wrong key, tampered, other document). */
   | 'ERR_BAD_SIGNATURE'
+  /** A correctly signed update from a writer the document's policy does not allow. */
+  | 'ERR_NOT_ALLOWED'
+  /** A peer failed the authenticated handshake (wrong secret, not our protocol, same role). */
+  | 'ERR_AUTH'
   /** Handshake or idle deadline passed. */
   | 'ERR_TIMEOUT'
   /** A peer kept sending rejected updates past `maxInvalid`. */
@@ -28,6 +32,10 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_SOURCES'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
+  /** A Reducer spec breaks a rule (commutative, idempotent, pure, JSON state); see Reducer.check. */
+  | 'ERR_REDUCER_RULE'
+  /** A listener of the application threw while a peer's update was applied (the original is `cause`). */
+  | 'ERR_LISTENER'
   /** A bad argument passed by the caller (a programmer mistake). */
   | 'ERR_INVALID_ARGUMENT'
 

@@ -18,8 +18,12 @@ export interface ReplicaOptions {
   maxDriftMs?: number
   /** Signs each local update; the result goes to index 3. Default: none. */
   sign?: (update: Update) => string
-  /** Verifies a peer update before it is applied. Default: accept all. */
-  verify?: (update: Update) => boolean
+  /**
+   * Verifies a peer update before it is applied. Default: accept all.
+   * false rejects it as ERR_BAD_SIGNATURE; a returned GrapevineError
+   * rejects it with that error's code (e.g. ERR_NOT_ALLOWED).
+   */
+  verify?: (update: Update) => boolean | GrapevineError
 }
 
 /** A fresh random source id. */
@@ -44,7 +48,7 @@ export abstract class Replica extends EventEmitter implements StreamHost {
   private readonly listeners$ = new Set<UpdateListener>()
   private readonly open = new Set<() => void>()
   private readonly signer: ((update: Update) => string) | undefined
-  private readonly verifier: ((update: Update) => boolean) | undefined
+  private readonly verifier: ((update: Update) => boolean | GrapevineError) | undefined
   private disposedFlag = false
 
   constructor (opts: ReplicaOptions | string = {}) {
@@ -95,8 +99,10 @@ export abstract class Replica extends EventEmitter implements StreamHost {
     if (ts > wall + this.maxDriftMs) {
       return this.reject(new GrapevineError('ERR_CLOCK_DRIFT', `timestamp is ${Math.round(ts - wall)} ms ahead of the local clock`, { source, ts }))
     }
-    if (this.verifier !== undefined && !this.verifier(update)) {
-      return this.reject(new GrapevineError('ERR_BAD_SIGNATURE', 'update signature does not verify', { source, ts }))
+    if (this.verifier !== undefined) {
+      const verdict = this.verifier(update)
+      if (verdict instanceof GrapevineError) return this.reject(verdict)
+      if (verdict !== true) return this.reject(new GrapevineError('ERR_BAD_SIGNATURE', 'update signature does not verify', { source, ts }))
     }
     // Observe first so a listener that writes in reaction is causally later;
     // undone if the data type refuses the update.

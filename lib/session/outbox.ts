@@ -12,7 +12,20 @@ export interface OutboxOptions {
    * Live updates queued for a slow peer before the queue is dropped and
    * later rebuilt from history. Default 4096.
    */
-  maxQueue?: number
+  maxQueue?: number | undefined
+  /** The same bound in characters of JSON (about bytes), for large updates. Default 16 MiB. */
+  maxQueueBytes?: number | undefined
+}
+
+// One size per update object, shared by every stream that queues it.
+const sizes = new WeakMap<Update, number>()
+function sizeOf (u: Update): number {
+  let n = sizes.get(u)
+  if (n === undefined) {
+    n = JSON.stringify(u).length
+    sizes.set(u, n)
+  }
+  return n
 }
 
 /**
@@ -34,11 +47,14 @@ export class Outbox {
   private started = false
   private syncDone = false
   private readonly maxQueue: number
+  private readonly maxQueueBytes: number
+  private liveBytes = 0
   /** Updates dropped from the live queue because the peer was slow. */
   overflows = 0
 
   constructor (private readonly source: HistorySource, opts: OutboxOptions = {}) {
     this.maxQueue = opts.maxQueue ?? 4096
+    this.maxQueueBytes = opts.maxQueueBytes ?? 16 * 1024 * 1024
   }
 
   /** The peer's clock arrived: begin with history since it. */
@@ -63,14 +79,17 @@ export class Outbox {
   offer (update: Update): void {
     if (!this.started || this.overflowed) return
     if (!this.peerClock.isNewer(update[2], update[1])) return
-    if (this.live.length - this.liveHead >= this.maxQueue) {
+    const bytes = sizeOf(update)
+    if (this.live.length - this.liveHead >= this.maxQueue || this.liveBytes + bytes > this.maxQueueBytes) {
       this.overflowed = true
       this.overflows++
       this.live = []
       this.liveHead = 0
+      this.liveBytes = 0
       return
     }
     this.live.push(update)
+    this.liveBytes += bytes
   }
 
   /** True when `take` would return something now. */
@@ -80,9 +99,11 @@ export class Outbox {
 
   /**
    * Up to `max` messages to send now: updates, and "SYNC" once, after the
-   * first history. `onSync` is called when "SYNC" is placed.
+   * first history. `onSync` is called when "SYNC" is placed. Returns the
+   * number of updates placed.
    */
-  take (max: number, out: Array<Update | 'SYNC'>, onSync: () => void): void {
+  take (max: number, out: Array<Update | 'SYNC'>, onSync: () => void): number {
+    let placed = 0
     while (out.length < max) {
       if (this.pending !== undefined) {
         const r = this.pending.next()
@@ -95,22 +116,25 @@ export class Outbox {
           }
           continue
         }
-        this.emit(r.value, out)
+        placed += this.emit(r.value, out)
       } else if (this.liveHead < this.live.length) {
         const u = this.live[this.liveHead++] as Update
+        this.liveBytes -= sizeOf(u)
         if (this.liveHead === this.live.length) {
           this.live = []
           this.liveHead = 0
+          this.liveBytes = 0
         }
-        this.emit(u, out)
+        placed += this.emit(u, out)
       } else if (this.overflowed) {
         // The peer fell behind: what it misses is history since its clock.
         this.overflowed = false
         this.pending = this.source.history(this.peerClock.clone())[Symbol.iterator]()
       } else {
-        return
+        break
       }
     }
+    return placed
   }
 
   /** Live updates waiting. */
@@ -118,9 +142,10 @@ export class Outbox {
     return this.live.length - this.liveHead
   }
 
-  private emit (u: Update, out: Array<Update | 'SYNC'>): void {
-    if (!this.peerClock.isNewer(u[2], u[1])) return
+  private emit (u: Update, out: Array<Update | 'SYNC'>): number {
+    if (!this.peerClock.isNewer(u[2], u[1])) return 0
     this.peerClock.advance(u[2], u[1])
     out.push(u)
+    return 1
   }
 }

@@ -11,7 +11,7 @@ export type OutBatch = readonly unknown[]
  * chunk per batch, so many updates share one write to the socket.
  */
 export function createEncoder (onBytes: (n: number) => void): Transform {
-  return through2({ writableObjectMode: true, readableObjectMode: false }, function (batch: OutBatch, _enc, cb) {
+  return through2({ writableObjectMode: true, readableObjectMode: false, writableHighWaterMark: 1 }, function (batch: OutBatch, _enc, cb) {
     let text = ''
     for (const m of batch) text += JSON.stringify(m) + '\n'
     const buf = Buffer.from(text, 'utf8')

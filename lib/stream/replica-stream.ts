@@ -3,7 +3,7 @@ import duplexify from 'duplexify'
 import type { Duplex } from 'node:stream'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
-import type { StreamHost } from '../replica/host'
+import type { ReceiveResult, StreamHost } from '../replica/host'
 import { Outbox } from '../session/outbox'
 import { Session } from '../session/session'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
@@ -11,6 +11,7 @@ import { decodeMessage } from '../wire/messages'
 import type { ClockJSON, Header, Update } from '../wire/types'
 import { createDecoder, createEncoder, type OutBatch } from './codec'
 import { type StreamStats, emptyStats } from './stats'
+import { TokenBucket } from '../limits/token-bucket'
 
 /** Options of `replica.createStream(opts)`. */
 export interface StreamOptions {
@@ -30,16 +31,30 @@ export interface StreamOptions {
   maxLineBytes?: number
   /** Deepest incoming JSON. Default 64. */
   maxDepth?: number
-  /** Most sources accepted in a peer's clock. Default 100 000. */
+  /**
+   * Most sources a peer may name: in its header's clock, and as sources new
+   * to this replica among the updates it sends on this stream (more are
+   * rejected with ERR_TOO_MANY_SOURCES). Default 100 000.
+   */
   maxSources?: number
+  /**
+   * Messages read from the peer per second (token bucket, bursts up to the
+   * same number). Past it the stream stops reading, so TCP backpressure
+   * slows the peer; nothing is dropped. Default: unlimited.
+   */
+  maxMessagesPerSecond?: number
   /** Rejected updates tolerated before the stream is destroyed. Default 1000. */
   maxInvalid?: number
   /** Destroy the stream on the first rejected update. Default false. */
   strict?: boolean
   /** Live updates queued for a slow peer before falling back to history. Default 4096. */
   maxQueue?: number
+  /** Bytes of live updates queued for a slow peer before falling back to history. Default 16 MiB. */
+  maxQueueBytes?: number
   /** Messages per outgoing chunk. Default 256. */
   batchSize?: number
+  /** Destroy with ERR_TIMEOUT if the peer's header has not arrived within this many ms. Default 0 (off). */
+  handshakeTimeoutMs?: number
   /** A name, for logs and stats. */
   name?: string
 }
@@ -82,7 +97,9 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   }
   const stats = emptyStats()
   const session = new Session({ readable, writable })
-  const outbox = new Outbox(host, opts.maxQueue !== undefined ? { maxQueue: opts.maxQueue } : {})
+  const outbox = new Outbox(host, { maxQueue: opts.maxQueue, maxQueueBytes: opts.maxQueueBytes })
+  const bucket = opts.maxMessagesPerSecond !== undefined ? new TokenBucket(opts.maxMessagesPerSecond) : undefined
+  let newSources = 0
   let headerSent = false
   let ending = false
   let waiting = false
@@ -99,18 +116,13 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       batch.push(header)
     }
     if (readable) {
-      outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
-    } else if (session.started || outbox.isStarted) {
+      stats.updatesSent += outbox.take(batchSize, batch as Array<Update | 'SYNC'>, onSyncPlaced)
+    } else if (outbox.isStarted && !sentEmptySync) {
       // Write-only: nothing to send but the end of an empty history.
-      if (!sentEmptySync) {
-        sentEmptySync = true
-        batch.push('SYNC')
-        onSyncPlaced()
-      }
+      sentEmptySync = true
+      batch.push('SYNC')
+      onSyncPlaced()
     }
-    const updates = batch.length - (batch.includes('SYNC') ? 1 : 0) - (batch[0] === header ? 1 : 0)
-    stats.updatesSent += updates
-    stats.queueOverflows = outbox.overflows
     if (batch.length === 0) {
       waiting = true
       return
@@ -164,11 +176,21 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const sink = new Writable({
     objectMode: true,
     write (values: unknown[], _enc, cb) {
-      for (const v of values) {
-        if (closed) break
-        handle(v)
+      let i = 0
+      const run = (): void => {
+        while (i < values.length && !closed) {
+          // Rate limit: hold the callback, so the decoder and the socket back up.
+          const wait = bucket !== undefined ? bucket.take() : 0
+          if (wait > 0) {
+            stats.throttled++
+            setTimeout(run, wait)
+            return
+          }
+          handle(values[i++])
+        }
+        cb()
       }
-      cb()
+      run()
     },
     final (cb) {
       // The peer ended its side: finish ours once everything queued is out.
@@ -219,7 +241,21 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       case 'apply': {
         const u = step.update
         stats.updatesReceived++
-        const r = host.receive(u, stream)
+        const isNew = host.clock.get(u[2]) === 0
+        if (isNew && newSources >= maxSources) {
+          return reject(new GrapevineError('ERR_TOO_MANY_SOURCES', `peer sent updates from more than ${maxSources} new sources`, { source: u[2] }))
+        }
+        let r: ReceiveResult
+        try {
+          r = host.receive(u, stream)
+        } catch (err) {
+          // A listener of the data type threw: that is the application's
+          // fault, not the peer's; surface it on this stream, keep the process.
+          const e = new GrapevineError('ERR_LISTENER', `a listener threw while applying a peer update: ${err instanceof Error ? err.message : String(err)}`)
+          Object.defineProperty(e, 'cause', { value: err })
+          return fatal(e)
+        }
+        if (isNew && r.status === 'applied') newSources++
         if (r.status === 'rejected') return reject(r.error)
         if (r.status === 'old') stats.oldDropped++
         else stats.updatesApplied++
@@ -248,6 +284,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const unsubscribe = host.subscribe((update, origin) => {
     if (origin === stream || !readable) return
     outbox.offer(update)
+    stats.queueOverflows = outbox.overflows
     if (waiting) kick()
   })
   const untrack = host.track(() => {
@@ -270,6 +307,16 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     decoder.destroy()
     out.destroy()
   })
+
+  const handshakeMs = opts.handshakeTimeoutMs ?? 0
+  if (handshakeMs > 0) {
+    const timer = setTimeout(() => {
+      if (!session.started) fatal(new GrapevineError('ERR_TIMEOUT', `no header within ${handshakeMs} ms`))
+    }, handshakeMs)
+    timer.unref()
+    stream.once('header', () => clearTimeout(timer))
+    stream.once('close', () => clearTimeout(timer))
+  }
 
   if (opts.startClock !== undefined) {
     outbox.start(VectorClock.fromJSON(opts.startClock))

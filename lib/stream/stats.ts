@@ -16,6 +16,8 @@ export interface StreamStats {
   bytesReceived: number
   /** Times the live queue was dropped for a slow peer and rebuilt from history. */
   queueOverflows: number
+  /** Times reading from the peer paused for `maxMessagesPerSecond`. */
+  throttled: number
 }
 
 export function emptyStats (): StreamStats {
@@ -27,6 +29,7 @@ export function emptyStats (): StreamStats {
     rejected: 0,
     bytesSent: 0,
     bytesReceived: 0,
-    queueOverflows: 0
+    queueOverflows: 0,
+    throttled: 0
   }
 }
