@@ -28,6 +28,8 @@ export interface MeshOptions extends NetOptions, BackoffOptions {
   stableMs?: number
   /** Forget a gossiped (non-seed) address after this many failed dials in a row. Default 8. */
   forgetAfter?: number
+  /** Most addresses known at once; gossip past it is ignored (a hostile peer cannot make us dial the world). Default 1024. */
+  maxKnown?: number
 }
 
 /** One live peer of a mesh. */
@@ -164,7 +166,7 @@ export class Mesh extends EventEmitter {
 
   private learn (addr: string): void {
     if (this.closedFlag || this.self.has(addr) || this.dialers.has(addr)) return
-    if (!this.seeds.has(addr) && this.opts.gossip === false) return
+    if (!this.seeds.has(addr) && (this.opts.gossip === false || this.dialers.size >= (this.opts.maxKnown ?? 1024))) return
     const d = new Dialer<Link>(async () => {
       const sock = await openSocket(addr, this.opts)
       return this.attach(sock, 'us', addr)
