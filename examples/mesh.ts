@@ -23,20 +23,20 @@ async function main (): Promise<void> {
   await wait(() => [alice, bob, carol].every((m) => m.peers().length === 2))
   console.log('full mesh:', carol.peers().map((p) => p.id).join(', '), 'are linked to carol')
 
-  const model = (m: Mesh): Model => m.replica as Model
-  model(alice).set('greeting', 'hello from alice')
-  model(carol).set('answer', 42)
-  await wait(() => model(bob).get('greeting') !== undefined && model(bob).get('answer') === 42)
-  console.log('bob sees', model(bob).toJSON())
+  // mesh.replica is the Model itself.
+  alice.replica.set('greeting', 'hello from alice')
+  carol.replica.set('answer', 42)
+  await wait(() => bob.replica.get('greeting') !== undefined && bob.replica.get('answer') === 42)
+  console.log('bob sees', bob.replica.toJSON())
 
   // carol leaves; alice writes meanwhile; a new carol on the same address catches up.
   const addr = carol.address as string
   await carol.close()
   await wait(() => alice.peers().length === 1)
-  model(alice).set('while-away', true)
+  alice.replica.set('while-away', true)
   const carol2 = await Mesh.start(new Model('carol-2'), { ...opts, listen: addr, peers: [alice.address as string] })
-  await wait(() => model(carol2).get('while-away') === true)
-  console.log('carol-2 caught up:', model(carol2).toJSON())
+  await wait(() => carol2.replica.get('while-away') === true)
+  console.log('carol-2 caught up:', carol2.replica.toJSON())
 
   await Promise.all([alice.close(), bob.close(), carol2.close()])
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
-import type { Replica } from '../replica/replica'
+import type { Streamable } from '../stream/connect'
 import type { Header } from '../wire/types'
 import type { StreamStats } from '../stream/stats'
 import { normalizeAddress } from './address'
@@ -31,6 +31,9 @@ export interface MeshOptions extends NetOptions, BackoffOptions {
   /** Most addresses known at once; gossip past it is ignored (a hostile peer cannot make us dial the world). Default 1024. */
   maxKnown?: number
 }
+
+/** What a mesh carries: anything with an id and `createStream()` (a replica, later a bucket). */
+export type MeshReplica = Streamable & { readonly id: string }
 
 /** One live peer of a mesh. */
 export interface PeerInfo {
@@ -71,8 +74,8 @@ interface Entry {
  * Events: 'peer-join' (info), 'peer-leave' (info), 'address' (addr) when
  * an address is learned, 'error' is never emitted (links fail alone).
  */
-export class Mesh extends EventEmitter {
-  readonly replica: Replica
+export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
+  readonly replica: R
   /** This peer's id (the replica's id). */
   readonly id: string
   private readonly opts: MeshOptions
@@ -86,7 +89,7 @@ export class Mesh extends EventEmitter {
   private advertised: string | undefined
   private closedFlag = false
 
-  constructor (replica: Replica, opts: MeshOptions = {}) {
+  constructor (replica: R, opts: MeshOptions = {}) {
     super()
     this.replica = replica
     this.id = replica.id
@@ -94,8 +97,8 @@ export class Mesh extends EventEmitter {
   }
 
   /** Create a mesh and start it (listen, then dial the seeds). */
-  static async start (replica: Replica, opts: MeshOptions = {}): Promise<Mesh> {
-    return await new Mesh(replica, opts).start()
+  static async start<R extends MeshReplica> (replica: R, opts: MeshOptions = {}): Promise<Mesh<R>> {
+    return await new Mesh<R>(replica, opts).start()
   }
 
   /** The advertised address, once listening. */
