@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+
 /** Parsed command line: positionals, flags (last wins) and repeated `--peer`s. */
 export interface Args {
   readonly command: string | undefined
@@ -61,4 +63,19 @@ export function parseValue (text: string): unknown {
   } catch {
     return text
   }
+}
+
+/** TLS options from `--cert FILE --key FILE --ca FILE` (for tls:// and wss://), or undefined. */
+export function tlsFlags (args: Args): { key?: Buffer, cert?: Buffer, ca?: Buffer } | undefined {
+  const out: { key?: Buffer, cert?: Buffer, ca?: Buffer } = {}
+  for (const name of ['key', 'cert', 'ca'] as const) {
+    const file = flag(args, name)
+    if (file === undefined) continue
+    try {
+      out[name] = readFileSync(file)
+    } catch (err) {
+      throw new UsageError(`--${name}: cannot read ${file}: ${(err as Error).message}`)
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined
 }

@@ -27,6 +27,8 @@ usage: grapevine <command> [options]
 common options:
   --type T           data type: ${typeNames().join(', ')} (default model)
   --id ID            replica id (default random)
+  --cert F --key F   TLS certificate and key (serve on tls:// or wss://)
+  --ca F             trust this certificate (dial a self-signed tls:// or wss:// peer)
   --json             JSON lines on stdout, for scripts
   --quiet            no progress or chatter on stderr
   -h, --help         this help

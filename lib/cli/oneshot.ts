@@ -1,7 +1,7 @@
 import type { Replica } from '../replica/replica'
 import { dial } from '../net/serve'
 import type { Link } from '../net/link'
-import { type Args, UsageError, flag } from './args'
+import { type Args, UsageError, flag, tlsFlags } from './args'
 import { type Output, showProgress } from './output'
 import { type CliType, getType } from './types'
 
@@ -18,8 +18,8 @@ function peerOf (args: Args): string {
  * read everything we had before connecting: that is the acknowledgement
  * of `set` and `delete`.
  */
-async function syncOnce (out: Output, replica: Replica, addr: string): Promise<Link> {
-  const l = await dial(replica, addr, { stream: { tail: false } })
+async function syncOnce (out: Output, replica: Replica, addr: string, args: Args): Promise<Link> {
+  const l = await dial(replica, addr, { stream: { tail: false }, tls: tlsFlags(args) })
   const stop = showProgress(out, l.stream, addr)
   await l.closed
   stop()
@@ -35,7 +35,7 @@ function setup (args: Args): { type: CliType, replica: Replica, addr: string } {
 /** `get [KEY]`: print a value (or everything) held by the peer. */
 export async function cmdGet (args: Args, out: Output): Promise<void> {
   const { type, replica, addr } = setup(args)
-  await syncOnce(out, replica, addr)
+  await syncOnce(out, replica, addr, args)
   out.result(type.get(replica, args.positional))
 }
 
@@ -43,35 +43,35 @@ export async function cmdGet (args: Args, out: Output): Promise<void> {
 export async function cmdWrite (args: Args, out: Output, del: boolean): Promise<void> {
   const { type, replica, addr } = setup(args)
   // Read first, so our write is causally after what the peer holds.
-  await syncOnce(out, replica, addr)
+  await syncOnce(out, replica, addr, args)
   if (del) {
     if (type.delete === undefined) throw new UsageError(`--type ${type.name} has no delete`)
     type.delete(replica, args.positional)
   } else {
     type.set(replica, args.positional)
   }
-  await syncOnce(out, replica, addr)
+  await syncOnce(out, replica, addr, args)
   out.event('ack', { peer: addr, clock: replica.getClock() }, `ok: ${addr} has it`)
 }
 
 /** `clock`: print the peer's vector clock (from its header: every source it has seen). */
 export async function cmdClock (args: Args, out: Output): Promise<void> {
   const { replica, addr } = setup(args)
-  const l = await syncOnce(out, replica, addr)
+  const l = await syncOnce(out, replica, addr, args)
   out.result({ peer: l.stream.peerHeader?.id, clock: l.stream.peerHeader?.clock })
 }
 
 /** `stats`: sync once and print what the link carried. */
 export async function cmdStats (args: Args, out: Output): Promise<void> {
   const { replica, addr } = setup(args)
-  const l = await syncOnce(out, replica, addr)
+  const l = await syncOnce(out, replica, addr, args)
   out.result({ peer: l.stream.peerHeader?.id, address: addr, ...l.stream.stats })
 }
 
 /** `watch`: print the peer's state, then every change live, until interrupted. */
 export async function cmdWatch (args: Args, out: Output): Promise<void> {
   const { type, replica, addr } = setup(args)
-  const l = await dial(replica, addr)
+  const l = await dial(replica, addr, { tls: tlsFlags(args) })
   const stop = showProgress(out, l.stream, addr)
   await new Promise<void>((resolve, reject) => {
     l.stream.once('synced', () => {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline'
 import { Mesh, type PeerInfo } from '../net/mesh'
 import type { Replica } from '../replica/replica'
-import { type Args, UsageError, flag, numberFlag } from './args'
+import { type Args, UsageError, flag, numberFlag, tlsFlags } from './args'
 import { type Output, num, showProgress } from './output'
 import { type CliType, getType } from './types'
 
@@ -29,7 +29,8 @@ export async function cmdServe (args: Args, out: Output): Promise<void> {
     heartbeatMs: numberFlag(args, 'heartbeat', 5000),
     idleTimeoutMs: numberFlag(args, 'idle-timeout', 15000),
     baseMs: numberFlag(args, 'backoff-base', 100),
-    maxMs: numberFlag(args, 'backoff-max', 10000)
+    maxMs: numberFlag(args, 'backoff-max', 10000),
+    tls: tlsFlags(args)
   })
   out.event('listening', { id: replica.id, address: mesh.address, dataType: type.name }, `serving ${type.name} ${replica.id} on ${mesh.address ?? '(no listener)'}`)
   mesh.on('peer-join', (p: PeerInfo) => {

@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import test from 'tape'
 import { CLI_MAIN as MAIN, Proc } from '../helpers/cli-proc'
+import { makeCert } from '../helpers/certs'
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
@@ -129,4 +133,25 @@ test('grapevine demo: several peers converge on loopback and the command exits b
   const done = lines.find((l) => l.type === 'converged')
   t.equal(done?.keys, 4 * 50 + 1, 'every key reached every peer')
   t.equal(done?.agree, true, 'all agree on the contested key')
+})
+
+test('serve on tls:// with --cert/--key, and a client that trusts it with --ca', async (t) => {
+  const c = makeCert()
+  if (c === undefined) { t.skip('openssl not found: cannot make a test certificate'); return }
+  const dir = mkdtempSync(join(tmpdir(), 'gv-cli-tls-'))
+  try {
+    writeFileSync(join(dir, 'key.pem'), c.key)
+    writeFileSync(join(dir, 'cert.pem'), c.cert)
+    const { p, addr } = await server(['--listen', 'tls://127.0.0.1:0', '--key', join(dir, 'key.pem'), '--cert', join(dir, 'cert.pem')])
+    t.ok(addr.startsWith('tls://'), `listening on ${addr}`)
+    const set = await run(['set', 'secret', '1', '--peer', addr, '--ca', join(dir, 'cert.pem'), '--quiet'])
+    t.equal(set.code, 0, 'set over TLS exits 0')
+    const get = await run(['get', 'secret', '--peer', addr, '--ca', join(dir, 'cert.pem'), '--json', '--quiet'])
+    t.equal(get.stdout.trim(), '1', 'get over TLS reads it back')
+    const untrusted = await run(['get', 'secret', '--peer', addr, '--quiet'])
+    t.equal(untrusted.code, 1, 'without --ca the self-signed server is refused (exit 1)')
+    await p.stop()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
