@@ -25,9 +25,10 @@ function toBuffer (data: unknown): Buffer | undefined {
  * replica stream can be piped to it the same way as to a TCP socket. Each
  * outgoing chunk is one binary message; incoming messages may be text or
  * binary. Writes wait for 'open'; a message the adapter cannot read
- * (a Blob) fails the stream rather than being silently dropped.
+ * (a Blob) fails the stream rather than being silently dropped. Writes
+ * wait while more than `maxBuffered` bytes (default 1 MiB) are unsent.
  */
-export function fromWebSocket (ws: WebSocketLike): Duplex {
+export function fromWebSocket (ws: WebSocketLike, maxBuffered = 1024 * 1024): Duplex {
   ws.binaryType = 'arraybuffer'
   let waiting: Array<() => void> = []
   const d = new Duplex({
@@ -36,7 +37,13 @@ export function fromWebSocket (ws: WebSocketLike): Duplex {
       const send = (): void => {
         if (ws.readyState !== OPEN) return cb(new Error('WebSocket is not open'))
         ws.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-        cb()
+        // WebSocket has no 'drain' event: poll bufferedAmount, so a slow
+        // link slows the replica stream instead of growing memory.
+        const drained = (): void => {
+          if (ws.readyState !== OPEN || ws.bufferedAmount <= maxBuffered) cb()
+          else setTimeout(drained, 20)
+        }
+        drained()
       }
       if (ws.readyState === CONNECTING) waiting.push(send)
       else send()
