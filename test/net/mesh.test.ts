@@ -18,9 +18,9 @@ test('peers seeded with one address find each other by gossip and converge', asy
   await until(() => all.every((m) => m.peers().length === 3), 5000, 'a full mesh')
   t.deepEqual(ids(b), ['a', 'c', 'd'], 'b knows every other peer, though seeded with a only')
   t.deepEqual(ids(d), ['a', 'b', 'c'], 'd knows every other peer, though seeded with c only')
-  for (const m of all) (m.replica as Model).set(`from-${m.id}`, m.id)
-  await until(() => all.every((m) => (m.replica as Model).size === 4), 5000, 'convergence')
-  const states = all.map((m) => JSON.stringify([...(m.replica as Model).entries()].sort()))
+  for (const m of all) m.replica.set(`from-${m.id}`, m.id)
+  await until(() => all.every((m) => m.replica.size === 4), 5000, 'convergence')
+  const states = all.map((m) => JSON.stringify([...m.replica.entries()].sort()))
   t.ok(states.every((s) => s === states[0]), 'all four hold the same state')
   await Promise.all(all.map((m) => m.close()))
 })
@@ -47,6 +47,26 @@ test('two peers dialing each other at once keep exactly one link, the same on bo
   }
 })
 
+test('six peers that all dial all the others at once end with exactly one link per pair', async (t) => {
+  const ms = await Promise.all(Array.from({ length: 6 }, (_, i) => Mesh.start(new Model(`n${i}`), fast)))
+  for (const m of ms) for (const o of ms) if (o !== m) m.join(o.address as string)
+  await until(() => ms.every((m) => m.peers().length === 5), 5000, 'a full mesh')
+  await until(() => ms.every((m) => m.replica.streams === 5), 5000, 'duplicates closed')
+  t.pass('every peer has five peers and five open streams (15 links, no duplicates)')
+  const pairs = new Set<string>()
+  for (const m of ms) {
+    for (const p of m.peers()) {
+      const opener = p.initiator === 'us' ? m.id : p.id
+      pairs.add(`${[m.id, p.id].sort().join('-')}:${opener}`)
+    }
+  }
+  t.equal(pairs.size, 15, 'both ends of each pair agree on who opened their link')
+  ms[0]?.replica.set('x', 1)
+  await until(() => ms.every((m) => m.replica.get('x') === 1), 5000, 'replication')
+  t.pass('a write reaches all six')
+  await Promise.all(ms.map((m) => m.close()))
+})
+
 test('a mesh reports peers joining and leaving, and a restarted peer rejoins', async (t) => {
   const a = await Mesh.start(new Model('a'), fast)
   const joined: string[] = []
@@ -63,9 +83,9 @@ test('a mesh reports peers joining and leaving, and a restarted peer rejoins', a
 
   // b comes back on the same address with a new id; a redials it (its address is known).
   const b2 = await Mesh.start(new Model('b2'), { ...fast, listen: `tcp://127.0.0.1:${port}` })
-  ;(a.replica as Model).set('while-away', 1)
+  a.replica.set('while-away', 1)
   await until(() => joined.includes('b2'), 5000, 'a redials the restarted peer')
-  await until(() => (b2.replica as Model).get('while-away') === 1, 5000, 'b2 catches up')
+  await until(() => b2.replica.get('while-away') === 1, 5000, 'b2 catches up')
   t.pass('the restarted peer is redialed and catches up')
   await Promise.all([a.close(), b2.close()])
 })
