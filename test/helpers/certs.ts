@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buildSelfSignedCert } from './cert-builder'
 
 /** A self-signed certificate for 127.0.0.1 / localhost, made at test time. */
 export interface TestCert {
@@ -9,8 +10,25 @@ export interface TestCert {
   readonly cert: Buffer
 }
 
-/** Generate a throwaway self-signed cert with the openssl CLI, or undefined when openssl is missing. */
+/**
+ * A throwaway self-signed cert: from the openssl CLI when present, else
+ * built with node:crypto (test/helpers/cert-builder.ts). Never undefined
+ * in practice; the type leaves room for a platform where both fail.
+ */
 export function makeCert (cn = 'localhost'): TestCert | undefined {
+  return opensslCert(cn) ?? builtCert(cn)
+}
+
+function builtCert (cn: string): TestCert | undefined {
+  try {
+    return buildSelfSignedCert(cn)
+  } catch {
+    return undefined
+  }
+}
+
+/** A self-signed cert made by the openssl CLI, or undefined without openssl. */
+export function opensslCert (cn = 'localhost'): TestCert | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'gv-cert-'))
   try {
     execFileSync('openssl', [

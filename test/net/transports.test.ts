@@ -8,6 +8,7 @@ import { link } from '../../lib/net/link'
 import { openSocket } from '../../lib/net/transports'
 import { isGrapevineError } from '../../lib/errors/grapevine-error'
 import { makeCert } from '../helpers/certs'
+import { buildSelfSignedCert } from '../helpers/cert-builder'
 import { until, waitSynced } from '../helpers/replicas'
 
 async function replicatesOver (t: test.Test, address: string, opts: Parameters<typeof serve>[2] = {}, dialOpts = opts): Promise<void> {
@@ -48,6 +49,11 @@ test('two replicas replicate over IPv6 loopback TCP', async (t) => {
 test('two replicas replicate over TLS with a self-signed certificate the client trusts', async (t) => {
   const c = makeCert()
   if (c === undefined) { t.skip('openssl not found: cannot make a test certificate'); return }
+  await replicatesOver(t, 'tls://127.0.0.1:0', { tls: { key: c.key, cert: c.cert } }, { tls: { ca: c.cert } })
+})
+
+test('TLS works with a certificate built by node:crypto alone (for machines without openssl)', async (t) => {
+  const c = buildSelfSignedCert()
   await replicatesOver(t, 'tls://127.0.0.1:0', { tls: { key: c.key, cert: c.cert } }, { tls: { ca: c.cert } })
 })
 
