@@ -60,7 +60,7 @@ export { authenticate, peerKeyOf, AUTH_PROTOCOL } from './lib/trust/authenticate
 export type { AuthOptions, AuthRole } from './lib/trust/authenticate'
 export { TokenBucket } from './lib/limits/token-bucket'
 
-export { serve, dial, ReplicaServer } from './lib/net/serve'
+export { serve, dial, streamOptions, ReplicaServer } from './lib/net/serve'
 export type { NetOptions } from './lib/net/serve'
 export { listenOn, openSocket } from './lib/net/transports'
 export type { Listener, TransportOptions } from './lib/net/transports'
@@ -68,7 +68,7 @@ export { parseAddress, formatAddress, normalizeAddress } from './lib/net/address
 export type { Address, Scheme } from './lib/net/address'
 export { link } from './lib/net/link'
 export type { Link, LinkOptions } from './lib/net/link'
-export { Liveness, HEARTBEAT } from './lib/net/liveness'
+export { Liveness, HEARTBEAT, HEARTBEAT_FIELD, announcedHeartbeat, livenessHeaderFields } from './lib/net/liveness'
 export type { LivenessOptions, LivenessHooks } from './lib/net/liveness'
 export { Backoff, realTimers } from './lib/net/backoff'
 export type { BackoffOptions, Timers } from './lib/net/backoff'

@@ -1,6 +1,6 @@
 import { Transform, type Duplex } from 'node:stream'
 import type { ReplicaStream } from '../stream/replica-stream'
-import { HEARTBEAT, Liveness, type LivenessOptions } from './liveness'
+import { HEARTBEAT, Liveness, type LivenessOptions, announcedHeartbeat } from './liveness'
 import { SideLineScanner, encodeSideLine } from './side-lines'
 
 /** Options of `link(stream, socket, opts)`. */
@@ -33,7 +33,9 @@ export interface Link {
  * Pipe a replica stream and a socket both ways, with liveness: a heartbeat
  * line (`null`) is inserted between outgoing chunks when the link is quiet,
  * and the link is closed with an ERR_TIMEOUT error when the peer's header
- * or any byte at all fails to arrive in time. The replica stream's encoder
+ * or any byte at all fails to arrive in time. Create the stream with
+ * `headerFields: livenessHeaderFields(opts)` so the peer knows we heartbeat
+ * (serve, dial and Mesh do). The replica stream's encoder
  * emits whole lines per chunk, so a heartbeat can never split a message.
  * When either side closes or fails, both are torn down.
  */
@@ -84,8 +86,8 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
     }
   })
   stream.pipe(out).pipe(socket).pipe(inc).pipe(stream)
-  stream.once('header', () => live.handshake())
-  if (stream.peerHeader !== undefined) live.handshake()
+  stream.once('header', (h: unknown) => live.handshake(announcedHeartbeat(h)))
+  if (stream.peerHeader !== undefined) live.handshake(announcedHeartbeat(stream.peerHeader))
 
   socket.on('error', (err: Error) => close(err))
   stream.on('error', (err: Error) => close(err))

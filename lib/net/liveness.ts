@@ -5,7 +5,13 @@ import { type Timers, realTimers } from './backoff'
 export interface LivenessOptions {
   /** Send a heartbeat after this long without sending anything, in ms. Default 5 000. */
   heartbeatMs?: number
-  /** Fail when nothing at all arrived for this long, in ms. Default 15 000 (3 heartbeats). */
+  /**
+   * Fail when nothing at all arrived for this long, in ms. Default 15 000
+   * (3 heartbeats). Only enforced on a peer whose header announces that it
+   * sends heartbeats (`heartbeatMs`), and then widened to at least twice the
+   * peer's interval: a peer that never heartbeats (scuttlebutt@5, a plain
+   * pipe) is not cut for being quiet.
+   */
   idleTimeoutMs?: number
   /** Fail when the peer's header has not arrived after this long, in ms. Default 10 000. */
   handshakeTimeoutMs?: number
@@ -21,6 +27,22 @@ export interface LivenessHooks {
   timeout (err: GrapevineError): void
 }
 
+/** Header field announcing our heartbeat interval, so the peer may hold us to it. */
+export const HEARTBEAT_FIELD = 'heartbeatMs'
+
+/** The heartbeat interval a peer's header announces, if any (peer input: checked). */
+export function announcedHeartbeat (header: unknown): number | undefined {
+  if (typeof header !== 'object' || header === null) return undefined
+  const v = (header as Record<string, unknown>)[HEARTBEAT_FIELD]
+  return typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : undefined
+}
+
+/** Header fields to pass to `createStream({ headerFields })` when linking with these options. */
+export function livenessHeaderFields (opts: LivenessOptions = {}): Record<string, unknown> {
+  const hb = opts.heartbeatMs ?? 5_000
+  return hb > 0 ? { [HEARTBEAT_FIELD]: hb } : {}
+}
+
 /** The heartbeat line: JSON `null`, ignored by grapevine and scuttlebutt@5 peers (never a blank line). */
 export const HEARTBEAT = Buffer.from('null\n', 'utf8')
 
@@ -32,7 +54,8 @@ export const HEARTBEAT = Buffer.from('null\n', 'utf8')
  */
 export class Liveness {
   readonly heartbeatMs: number
-  readonly idleTimeoutMs: number
+  /** The idle deadline in force (0: none); settled when the peer's header arrives. */
+  idleTimeoutMs: number
   readonly handshakeTimeoutMs: number
   private readonly timers: Timers
   private readonly hooks: LivenessHooks
@@ -69,9 +92,16 @@ export class Liveness {
     this.lastReceived = this.timers.now()
   }
 
-  /** The peer's header arrived: the handshake deadline no longer applies. */
-  handshake (): void {
+  /**
+   * The peer's header arrived: the handshake deadline no longer applies.
+   * `peerHeartbeatMs` is the interval the peer announced (undefined: none),
+   * which decides the idle deadline from now on.
+   */
+  handshake (peerHeartbeatMs?: number): void {
+    if (this.handshaken) return
     this.handshaken = true
+    if (peerHeartbeatMs === undefined || !(peerHeartbeatMs > 0) || !Number.isFinite(peerHeartbeatMs)) this.idleTimeoutMs = 0
+    else if (this.idleTimeoutMs > 0) this.idleTimeoutMs = Math.max(this.idleTimeoutMs, 2 * peerHeartbeatMs)
   }
 
   /** Stop every timer (the link closed). */

@@ -7,7 +7,7 @@ import { normalizeAddress } from './address'
 import { Dialer } from './dialer'
 import type { BackoffOptions } from './backoff'
 import { type Link, link } from './link'
-import type { NetOptions } from './serve'
+import { type NetOptions, streamOptions } from './serve'
 import { type Listener, listenOn, openSocket } from './transports'
 import { MAX_GOSSIP, type MeshMeta, isMeshMeta } from './mesh-meta'
 
@@ -194,7 +194,7 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
   }
 
   private attach (sock: Duplex, initiator: 'us' | 'them', dialAddr: string | undefined): Link {
-    const stream = this.replica.createStream({ ...this.opts.stream, meta: this.meta() })
+    const stream = this.replica.createStream({ ...streamOptions(this.opts), meta: this.meta() })
     const l = link(stream, sock, { ...this.opts, sideTag: GOSSIP_TAG, onSideLine: (text) => this.onGossip(text) })
     const e: Entry = { link: l, initiator, dialAddr, peerId: undefined, address: undefined, duplicate: false }
     this.entries.add(e)

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Streamable } from '../stream/connect'
 import type { StreamOptions } from '../stream/replica-stream'
 import { type Link, type LinkOptions, link } from './link'
+import { livenessHeaderFields } from './liveness'
 import { type Listener, type TransportOptions, listenOn, openSocket } from './transports'
 
 /** Options of `serve()` and `dial()`. */
@@ -46,7 +47,7 @@ export async function serve (replica: Streamable, address: string, opts: NetOpti
   const pending: Duplex[] = []
   const onSocket = (sock: Duplex): void => {
     if (server === undefined) { pending.push(sock); return }
-    const l = link(replica.createStream(opts.stream), sock, opts)
+    const l = link(replica.createStream(streamOptions(opts)), sock, opts)
     const srv = server
     srv.links.add(l)
     void l.closed.then(() => {
@@ -64,5 +65,10 @@ export async function serve (replica: Streamable, address: string, opts: NetOpti
 /** Dial a served replica at `address` and join `replica` to it; resolves once connected. */
 export async function dial (replica: Streamable, address: string, opts: NetOptions = {}): Promise<Link> {
   const sock = await openSocket(address, opts)
-  return link(replica.createStream(opts.stream), sock, opts)
+  return link(replica.createStream(streamOptions(opts)), sock, opts)
+}
+
+/** The stream options of a link: the caller's, plus our heartbeat announcement. */
+export function streamOptions (opts: NetOptions): StreamOptions {
+  return { ...opts.stream, headerFields: { ...livenessHeaderFields(opts), ...opts.stream?.headerFields } }
 }

@@ -42,8 +42,8 @@ export async function listenOn (address: string, onSocket: (socket: Duplex) => v
   }
   if (a.scheme === 'tcp' || a.scheme === 'tls') {
     const server = a.scheme === 'tcp'
-      ? net.createServer((s) => { s.setNoDelay(true); accept(s) })
-      : tls.createServer({ ...needTls(opts, a) }, (s) => { s.setNoDelay(true); accept(s) })
+      ? net.createServer((s) => { tune(s); accept(s) })
+      : tls.createServer({ ...needTls(opts, a) }, (s) => { tune(s); accept(s) })
     // A TLS client that fails the handshake is not our business beyond closing it.
     server.on('tlsClientError', () => {})
     const port = await listenServer(server, a)
@@ -101,11 +101,11 @@ export function openSocket (address: string, opts: TransportOptions = {}): Promi
     let cleanup: () => void = () => {}
     const timer = setTimeout(() => fail(Object.assign(new Error(`connect to ${address} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs)
     if (a.scheme === 'tcp') {
-      const s = net.connect({ host: a.host, port: a.port }, () => { s.setNoDelay(true); ok(s) })
+      const s = net.connect({ host: a.host, port: a.port }, () => { tune(s); ok(s) })
       s.once('error', fail)
       cleanup = () => s.destroy()
     } else if (a.scheme === 'tls') {
-      const s = tls.connect({ servername: isIp(a.host) ? undefined : a.host, ...opts.tls, host: a.host, port: a.port }, () => { s.setNoDelay(true); ok(s) })
+      const s = tls.connect({ servername: isIp(a.host) ? undefined : a.host, ...opts.tls, host: a.host, port: a.port }, () => { tune(s); ok(s) })
       s.once('error', fail)
       cleanup = () => s.destroy()
     } else {
@@ -115,6 +115,15 @@ export function openSocket (address: string, opts: TransportOptions = {}): Promi
       cleanup = () => ws.terminate()
     }
   })
+}
+
+/**
+ * No Nagle delay (live updates are small), and TCP keepalive as a last
+ * resort against half-open links with peers that send no heartbeats.
+ */
+function tune (s: net.Socket): void {
+  s.setNoDelay(true)
+  s.setKeepAlive(true, 30_000)
 }
 
 function isIp (host: string): boolean {

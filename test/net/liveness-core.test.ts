@@ -53,3 +53,17 @@ test('liveness core: the handshake deadline fires unless the header arrives, wha
   await b.timers.advance(1000)
   t.deepEqual(b.fails, [], 'a header in time disarms it')
 })
+
+test('liveness core: the idle deadline applies only to a peer that announced heartbeats, widened to twice its interval', async (t) => {
+  const quiet = harness({ heartbeatMs: 50, idleTimeoutMs: 300, handshakeTimeoutMs: 0 })
+  quiet.live.sent()
+  quiet.live.handshake(undefined)
+  await quiet.timers.advance(5000)
+  t.deepEqual(quiet.fails, [], 'a peer without heartbeats is never cut for silence')
+  t.ok(quiet.beats.length > 50, 'we still send ours')
+
+  const slow = harness({ heartbeatMs: 50, idleTimeoutMs: 300, handshakeTimeoutMs: 0 })
+  slow.live.handshake(1000)
+  await slow.timers.advance(5000)
+  t.equal(slow.fails[0]?.at, 2000, 'a peer beating every 1000 ms gets 2000 ms, not 300')
+})

@@ -67,7 +67,7 @@ test('heartbeats keep a quiet but healthy link open past the idle deadline', asy
   await server.close()
 })
 
-test('heartbeat lines are ignored by an unmodified scuttlebutt@5 peer', async (t) => {
+test('heartbeat lines are ignored by an unmodified scuttlebutt@5 peer, which is not cut for being quiet', async (t) => {
   // reason: scuttlebutt ships no types; we use only createStream and get.
   const SbModel = require('scuttlebutt/model') as new () => { set (k: string, v: unknown): void, get (k: string): unknown, createStream (): Duplex }
   const sb = new SbModel()
@@ -85,7 +85,8 @@ test('heartbeat lines are ignored by an unmodified scuttlebutt@5 peer', async (t
   const sock = await openSocket(`tcp://127.0.0.1:${port}`)
   const onCrash = (): void => { errors++ }
   process.on('uncaughtException', onCrash)
-  const l = link(g.createStream(), sock, { heartbeatMs: 10, idleTimeoutMs: 0 })
+  // idleTimeoutMs is set, but scuttlebutt announces no heartbeats, so a quiet link must stay.
+  const l = link(g.createStream(), sock, { heartbeatMs: 10, idleTimeoutMs: 100 })
   await until(() => g.get('old') === 'sb', 5000, 'initial sync with scuttlebutt')
   await tick(300)
   g.set('new', 'gv')
@@ -93,7 +94,7 @@ test('heartbeat lines are ignored by an unmodified scuttlebutt@5 peer', async (t
   await until(() => sb.get('new') === 'gv' && g.get('later') === 'sb', 5000, 'both directions after many heartbeats')
   t.ok(l.heartbeats > 5, `heartbeats were sent (${l.heartbeats})`)
   t.equal(errors, 0, 'no error or exception on the scuttlebutt side')
-  t.notOk(l.stream.destroyed, 'the link is still up')
+  t.notOk(l.stream.destroyed, 'the link is still up after 3x the idle deadline without a heartbeat from scuttlebutt')
   process.removeListener('uncaughtException', onCrash)
   l.close()
   srv.close()
