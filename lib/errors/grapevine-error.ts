@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_INVALID'
   /** A peer's clock names more sources than `maxSources`. */
   | 'ERR_TOO_MANY_SOURCES'
+  /** A bucket peer's handshake names more replicas than `maxNames`. */
+  | 'ERR_TOO_MANY_NAMES'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
   /** A Reducer spec breaks a rule (commutative, idempotent, pure, JSON state); see Reducer.check. */

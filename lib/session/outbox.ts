@@ -142,6 +142,11 @@ export class Outbox {
     return this.live.length - this.liveHead
   }
 
+  /** Characters of JSON (about bytes) of the live updates waiting. */
+  get queuedBytes (): number {
+    return this.liveBytes
+  }
+
   private emit (u: Update, out: Array<Update | 'SYNC'>): number {
     if (!this.peerClock.isNewer(u[2], u[1])) return 0
     this.peerClock.advance(u[2], u[1])
