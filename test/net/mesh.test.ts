@@ -1,4 +1,6 @@
 import test from 'tape'
+import { Bucket } from '../../lib/bucket/bucket'
+import { Events } from '../../lib/models/events'
 import { Model } from '../../lib/models/model'
 import { Mesh, type MeshOptions, type PeerInfo } from '../../lib/net/mesh'
 import { until } from '../helpers/replicas'
@@ -96,4 +98,26 @@ test('a peer that dials its own address drops it instead of linking to itself', 
   await new Promise((r) => setTimeout(r, 300))
   t.equal(a.peers().length, 0, 'no link to itself')
   await a.close()
+})
+
+test('a mesh carries a Bucket of several replicas as well as a single replica', async (t) => {
+  const make = (id: string): { bucket: Bucket, doc: Model, chat: Events } => {
+    const doc = new Model(`${id}-doc`)
+    const chat = new Events(`${id}-chat`)
+    const bucket = new Bucket(id).add('doc', doc).add('chat', chat)
+    return { bucket, doc, chat }
+  }
+  const x = make('x')
+  const y = make('y')
+  const z = make('z')
+  const mx = await Mesh.start(x.bucket, fast)
+  const my = await Mesh.start(y.bucket, { ...fast, peers: [mx.address as string] })
+  const mz = await Mesh.start(z.bucket, { ...fast, peers: [my.address as string] })
+  await until(() => [mx, my, mz].every((m) => m.peers().length === 2), 5000, 'a full mesh of buckets')
+  t.pass('three buckets form a full mesh by gossip')
+  x.doc.set('title', 'hello')
+  z.chat.emit('msg', 'hi from z')
+  await until(() => y.doc.get('title') === 'hello' && x.chat.size === 1 && y.chat.size === 1, 5000, 'both replicas of every bucket converge')
+  t.pass('both replicas in each bucket replicate across the mesh')
+  await Promise.all([mx, my, mz].map((m) => m.close()))
 })
