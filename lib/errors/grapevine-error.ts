@@ -36,6 +36,16 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_NAMES'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
+  /** The store is open elsewhere (another process, or another handle in this one). */
+  | 'ERR_STORE_LOCKED'
+  /** The disk is full (ENOSPC, EDQUOT): the write failed, the store is unchanged. */
+  | 'ERR_DISK_FULL'
+  /** Any other storage I/O failure; `details.cause` holds the system error code. */
+  | 'ERR_STORE_IO'
+  /** A store file that cannot be a torn tail is damaged (a snapshot, say). */
+  | 'ERR_STORE_CORRUPT'
+  /** The store was used after `close()`. */
+  | 'ERR_STORE_CLOSED'
   /** A Reducer spec breaks a rule (commutative, idempotent, pure, JSON state); see Reducer.check. */
   | 'ERR_REDUCER_RULE'
   /** A listener of the application threw while a peer's update was applied (the original is `cause`). */

@@ -18,7 +18,7 @@ export interface ReducerSpec<S extends object, C> {
   reduce (state: S, change: C): C | null
   /** The starting state, a JSON object or array; each replica gets its own deep copy. */
   initial: S
-  /** Type guard for a peer's change. Default: any JSON value but null. */
+  /** Type guard for a peer's change. Default: every JSON value but null. */
   isChange? (change: unknown): change is C
 }
 

@@ -46,6 +46,7 @@ export abstract class Replica extends EventEmitter implements StreamHost {
   readonly counters = { applied: 0, old: 0, rejected: 0, local: 0 }
   protected readonly hlc: HybridClock
   private readonly listeners$ = new Set<UpdateListener>()
+  private readonly writeAhead$ = new Set<UpdateListener>()
   private readonly open = new Set<() => void>()
   private readonly signer: ((update: Update) => string) | undefined
   private readonly verifier: ((update: Update) => boolean | GrapevineError) | undefined
@@ -128,6 +129,35 @@ export abstract class Replica extends EventEmitter implements StreamHost {
   /** A peer saw us issue up to `ts` (we lost our tail): issue past it from now on. */
   observeOwnClock (ts: number): void {
     this.hlc.observe(ts)
+  }
+
+  /**
+   * Apply an update read back from this replica's own storage: no drift or
+   * signature check (it was checked when first accepted), not published and
+   * not written ahead (it is already stored). Returns false if the data type
+   * refuses it or the clock already covers it.
+   */
+  restore (update: Update): boolean {
+    const [, ts, source] = update
+    if (!this.clock.isNewer(source, ts)) return false
+    if (!this.applyUpdate(update)) return false
+    this.hlc.observe(ts)
+    this.clock.advance(source, ts)
+    return true
+  }
+
+  /**
+   * Register a write-ahead hook: called for every accepted update (local or
+   * remote) before any `subscribe()` listener, streams included, sees it.
+   * Storage uses it so that an update is stored before it can reach a peer.
+   * A hook that throws stops the update there: no listener or stream sees it
+   * and the error propagates to the caller (out of `set()` for a local write;
+   * out of `receive()` for a peer's, so hooks report those another way).
+   * Returns the unregister function.
+   */
+  writeAhead (hook: UpdateListener): () => void {
+    this.writeAhead$.add(hook)
+    return () => { this.writeAhead$.delete(hook) }
   }
 
   /** Subscribe to every accepted update (local or remote). Returns the unsubscribe function. */
@@ -213,6 +243,8 @@ export abstract class Replica extends EventEmitter implements StreamHost {
   }
 
   private publish (update: Update, origin: unknown): void {
+    // Write-ahead first: once a stream has the update it may be on the wire.
+    for (const fn of this.writeAhead$) fn(update, origin)
     for (const fn of this.listeners$) fn(update, origin)
     this.emitControl('update', update, origin)
   }

@@ -19,7 +19,7 @@ export type WriterPolicy = 'any' | Iterable<string> | ((source: SourceId) => boo
 export interface VerifierOptions {
   /** The document this replica holds; updates signed for another are rejected. */
   docId: string
-  /** Who may write. Default 'any': any update signed by the key its source names. */
+  /** Who may write. Default 'any' (every update signed by the key its source names). */
   allow?: WriterPolicy
   /** Public keys kept imported. Default 1024. */
   keyCacheSize?: number

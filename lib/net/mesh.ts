@@ -1,0 +1,289 @@
+import { EventEmitter } from 'node:events'
+import type { Duplex } from 'node:stream'
+import type { Streamable } from '../stream/connect'
+import type { Header } from '../wire/types'
+import type { StreamStats } from '../stream/stats'
+import { normalizeAddress } from './address'
+import { Dialer } from './dialer'
+import type { BackoffOptions } from './backoff'
+import { type Link, link } from './link'
+import { type NetOptions, streamOptions } from './serve'
+import { type Listener, listenOn, openSocket } from './transports'
+import { MAX_GOSSIP, type MeshMeta, isMeshMeta } from './mesh-meta'
+
+/** Tag of the gossip side lines (`"gv-mesh <addr> <addr>..."`). */
+const GOSSIP_TAG = 'gv-mesh'
+
+/** Options of `new Mesh(replica, opts)`. */
+export interface MeshOptions extends NetOptions, BackoffOptions {
+  /** Addresses to listen on (tcp, tls, ws, wss). Default `tcp://127.0.0.1:0`; `[]` to only dial. */
+  listen?: string | string[]
+  /** Addresses to dial at start (seeds); they are never forgotten. Default none. */
+  peers?: string[]
+  /** Address gossiped to peers. Default: the first listen address. */
+  advertise?: string
+  /** Dial addresses learned from peers. Default true. */
+  gossip?: boolean
+  /** A link lasting this long resets a dialer's backoff, in ms. Default 10 000. */
+  stableMs?: number
+  /** Forget a gossiped (non-seed) address after this many failed dials in a row. Default 8. */
+  forgetAfter?: number
+  /** Most addresses known at once; gossip past it is ignored (a hostile peer cannot make us dial the world). Default 1024. */
+  maxKnown?: number
+}
+
+/** What a mesh carries: anything with an id and `createStream()` (a replica, later a bucket). */
+export type MeshReplica = Streamable & { readonly id: string }
+
+/** One live peer of a mesh. */
+export interface PeerInfo {
+  /** The peer replica's id. */
+  readonly id: string
+  /** The address it advertises, if any (a dial-only peer has none). */
+  readonly address: string | undefined
+  /** Who opened the link. */
+  readonly initiator: 'us' | 'them'
+  /** Live counters of the link's replica stream. */
+  readonly stats: StreamStats
+  /** True once the initial exchange finished. */
+  readonly synced: boolean
+}
+
+interface Entry {
+  readonly link: Link
+  readonly initiator: 'us' | 'them'
+  readonly dialAddr: string | undefined
+  peerId: string | undefined
+  address: string | undefined
+  duplicate: boolean
+}
+
+/**
+ * A self-healing peer mesh for one replica: it listens, dials its seeds,
+ * learns more addresses by gossip and dials them, redials with backoff,
+ * and keeps exactly one link per pair of peers.
+ *
+ * Membership travels in the stream header's `meta`
+ * (`{ mesh: 1, addr, peers }`): each new link tells the other side our
+ * advertised address and the addresses of our live peers. Addresses
+ * learned later travel as side lines (JSON strings `"gv-mesh <addr>..."`,
+ * ignored by protocol-v1 peers that do not read them). When two peers
+ * dial each other at once, both keep the link opened by the smaller id and
+ * close the other, so they agree without a round trip.
+ *
+ * Events: 'peer-join' (info), 'peer-leave' (info), 'address' (addr) when
+ * an address is learned, 'error' is never emitted (links fail alone).
+ */
+export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
+  readonly replica: R
+  /** This peer's id (the replica's id). */
+  readonly id: string
+  private readonly opts: MeshOptions
+  private readonly linked = new Map<string, Entry>()
+  private readonly entries = new Set<Entry>()
+  private readonly dialers = new Map<string, Dialer<Link>>()
+  private readonly addrPeer = new Map<string, string>()
+  private readonly seeds = new Set<string>()
+  private readonly self = new Set<string>()
+  private readonly servers: Listener[] = []
+  private advertised: string | undefined
+  private closedFlag = false
+
+  constructor (replica: R, opts: MeshOptions = {}) {
+    super()
+    this.replica = replica
+    this.id = replica.id
+    this.opts = opts
+  }
+
+  /** Create a mesh and start it (listen, then dial the seeds). */
+  static async start<R extends MeshReplica> (replica: R, opts: MeshOptions = {}): Promise<Mesh<R>> {
+    return await new Mesh<R>(replica, opts).start()
+  }
+
+  /** The advertised address, once listening. */
+  get address (): string | undefined {
+    return this.advertised
+  }
+
+  /** Every address this mesh listens on. */
+  get addresses (): string[] {
+    return this.servers.map((l) => l.address)
+  }
+
+  /** Listen and dial the seeds. */
+  async start (): Promise<this> {
+    const listen = this.opts.listen ?? 'tcp://127.0.0.1:0'
+    for (const addr of Array.isArray(listen) ? listen : [listen]) {
+      const l = await listenOn(addr, (sock) => { this.attach(sock, 'them', undefined) }, this.opts)
+      this.servers.push(l)
+      this.self.add(l.address)
+    }
+    this.advertised = this.opts.advertise !== undefined ? normalizeAddress(this.opts.advertise) : this.servers[0]?.address
+    if (this.advertised !== undefined) this.self.add(this.advertised)
+    for (const p of this.opts.peers ?? []) this.join(p)
+    return this
+  }
+
+  /** Dial `address` and keep dialing it (a seed: never forgotten). */
+  join (address: string): void {
+    const addr = normalizeAddress(address)
+    this.seeds.add(addr)
+    this.learn(addr)
+  }
+
+  /** The live peers, one per peer id. */
+  peers (): PeerInfo[] {
+    return [...this.linked.values()].map((e) => this.info(e))
+  }
+
+  /** The live link to peer `id`, if any. */
+  linkOf (id: string): Link | undefined {
+    return this.linked.get(id)?.link
+  }
+
+  /** Addresses known (dialed or waiting to be dialed). */
+  known (): string[] {
+    return [...this.dialers.keys()]
+  }
+
+  /** Stop listening, stop dialing, close every link. */
+  async close (): Promise<void> {
+    if (this.closedFlag) return
+    this.closedFlag = true
+    for (const d of this.dialers.values()) d.close()
+    for (const e of this.entries) e.link.close()
+    await Promise.all(this.servers.map((l) => l.close()))
+    await Promise.all([...this.entries].map((e) => e.link.closed))
+  }
+
+  private meta (): MeshMeta {
+    const peers: string[] = []
+    for (const e of this.linked.values()) if (e.address !== undefined) peers.push(e.address)
+    return { mesh: 1, addr: this.advertised ?? null, peers }
+  }
+
+  private info (e: Entry): PeerInfo {
+    return { id: e.peerId ?? '', address: e.address, initiator: e.initiator, stats: e.link.stream.stats, synced: e.link.stream.synced }
+  }
+
+  private learn (addr: string): void {
+    if (this.closedFlag || this.self.has(addr) || this.dialers.has(addr)) return
+    if (!this.seeds.has(addr) && (this.opts.gossip === false || this.dialers.size >= (this.opts.maxKnown ?? 1024))) return
+    const d = new Dialer<Link>(async () => {
+      const sock = await openSocket(addr, this.opts)
+      return this.attach(sock, 'us', addr)
+    }, { ...this.opts, start: false })
+    this.dialers.set(addr, d)
+    d.on('fail', () => {
+      const limit = this.opts.forgetAfter ?? 8
+      if (!this.seeds.has(addr) && d.attempts >= limit) this.forget(addr)
+    })
+    this.emit('address', addr)
+    const peer = this.addrPeer.get(addr)
+    if (peer !== undefined && this.linked.has(peer)) d.pause()
+    else d.start()
+  }
+
+  private forget (addr: string): void {
+    const d = this.dialers.get(addr)
+    if (d === undefined) return
+    this.dialers.delete(addr)
+    this.addrPeer.delete(addr)
+    d.close()
+  }
+
+  private attach (sock: Duplex, initiator: 'us' | 'them', dialAddr: string | undefined): Link {
+    const stream = this.replica.createStream({ ...streamOptions(this.opts), meta: this.meta() })
+    const l = link(stream, sock, { ...this.opts, sideTag: GOSSIP_TAG, onSideLine: (text) => this.onGossip(text) })
+    const e: Entry = { link: l, initiator, dialAddr, peerId: undefined, address: undefined, duplicate: false }
+    this.entries.add(e)
+    if (this.closedFlag) l.close()
+    stream.once('header', (h: Header) => this.onHeader(e, h))
+    void l.closed.then(() => this.onClosed(e))
+    return l
+  }
+
+  private onHeader (e: Entry, h: Header): void {
+    if (this.closedFlag) return
+    const peerId = h.id
+    e.peerId = peerId
+    if (peerId === this.id) {
+      // We dialed ourselves (our own address came back by gossip).
+      if (e.dialAddr !== undefined) { this.self.add(e.dialAddr); this.forget(e.dialAddr) }
+      e.duplicate = true
+      return e.link.close()
+    }
+    const meta = isMeshMeta(h.meta) ? h.meta : undefined
+    if (meta !== undefined && typeof meta.addr === 'string') e.address = safeNormalize(meta.addr)
+    if (e.dialAddr !== undefined) this.addrPeer.set(e.dialAddr, peerId)
+    if (e.address !== undefined) this.addrPeer.set(e.address, peerId)
+    const existing = this.linked.get(peerId)
+    // Whatever we learned since this link's header was built, it hears now.
+    const current = this.meta().peers.filter((a) => a !== e.address)
+    if (current.length > 0) e.link.sendSideLine(GOSSIP_TAG, current.join(' '))
+    if (existing === undefined) {
+      this.linked.set(peerId, e)
+      this.pauseDialersOf(peerId, e)
+      if (e.address !== undefined) this.broadcast(e.address, e)
+      this.emit('peer-join', this.info(e))
+    } else {
+      const keepNew = this.prefer(e, existing, peerId)
+      const loser = keepNew ? existing : e
+      if (keepNew) this.linked.set(peerId, e)
+      loser.duplicate = true
+      loser.link.close()
+      this.pauseDialersOf(peerId, keepNew ? e : existing)
+    }
+    if (e.address !== undefined) this.learn(e.address)
+    if (meta !== undefined) for (const p of meta.peers) { const a = safeNormalize(p); if (a !== undefined) this.learn(a) }
+  }
+
+  /** Tell every other live peer about a new peer's address. */
+  private broadcast (addr: string, except: Entry): void {
+    for (const x of this.linked.values()) if (x !== except) x.link.sendSideLine(GOSSIP_TAG, addr)
+  }
+
+  private onGossip (text: string): void {
+    if (this.opts.gossip === false) return
+    for (const p of text.split(' ').slice(0, MAX_GOSSIP)) {
+      const a = safeNormalize(p)
+      if (a !== undefined) this.learn(a)
+    }
+  }
+
+  /** True when the new link should replace the existing one (both ends decide alike). */
+  private prefer (fresh: Entry, old: Entry, peerId: string): boolean {
+    const opener = (x: Entry): string => x.initiator === 'us' ? this.id : peerId
+    const want = this.id < peerId ? this.id : peerId
+    if (opener(fresh) === opener(old)) return true // a redial: the old one is likely dead
+    return opener(fresh) === want
+  }
+
+  private pauseDialersOf (peerId: string, keep: Entry): void {
+    for (const [addr, d] of this.dialers) {
+      if (this.addrPeer.get(addr) === peerId && d.current !== keep.link) d.pause()
+    }
+  }
+
+  private onClosed (e: Entry): void {
+    this.entries.delete(e)
+    if (this.closedFlag) return
+    const peerId = e.peerId
+    if (e.dialAddr !== undefined && peerId !== undefined && this.linked.has(peerId) && this.linked.get(peerId) !== e) {
+      this.dialers.get(e.dialAddr)?.pause()
+    }
+    if (peerId === undefined || this.linked.get(peerId) !== e) return
+    this.linked.delete(peerId)
+    this.emit('peer-leave', this.info(e))
+    for (const [addr, d] of this.dialers) if (this.addrPeer.get(addr) === peerId) d.resume()
+  }
+}
+
+function safeNormalize (addr: string): string | undefined {
+  try {
+    return normalizeAddress(addr)
+  } catch {
+    return undefined
+  }
+}

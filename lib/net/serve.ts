@@ -1,0 +1,74 @@
+import { EventEmitter } from 'node:events'
+import type { Duplex } from 'node:stream'
+import type { Streamable } from '../stream/connect'
+import type { StreamOptions } from '../stream/replica-stream'
+import { type Link, type LinkOptions, link } from './link'
+import { livenessHeaderFields } from './liveness'
+import { type Listener, type TransportOptions, listenOn, openSocket } from './transports'
+
+/** Options of `serve()` and `dial()`. */
+export interface NetOptions extends LinkOptions, TransportOptions {
+  /** Options for each replica stream (meta, limits, name...). */
+  stream?: StreamOptions
+}
+
+/**
+ * A replica served on an address. Events: 'link' (link) for each accepted
+ * connection, 'unlink' (link) when it closes.
+ */
+export class ReplicaServer extends EventEmitter {
+  /** The address peers can dial. */
+  readonly address: string
+  /** Open links. */
+  readonly links = new Set<Link>()
+  private readonly listener: Listener
+
+  /** Use `serve()`. */
+  constructor (listener: Listener) {
+    super()
+    this.listener = listener
+    this.address = listener.address
+  }
+
+  /** Stop listening and close every link. */
+  async close (): Promise<void> {
+    for (const l of this.links) l.close()
+    await this.listener.close()
+  }
+}
+
+/**
+ * Serve `replica` on `address` (`tcp://host:port`, `tls://`, `ws://`,
+ * `wss://`; port 0 picks a free port): every connection gets a fresh
+ * replica stream, joined to the socket with heartbeats and deadlines.
+ */
+export async function serve (replica: Streamable, address: string, opts: NetOptions = {}): Promise<ReplicaServer> {
+  let server: ReplicaServer | undefined
+  const pending: Duplex[] = []
+  const onSocket = (sock: Duplex): void => {
+    if (server === undefined) { pending.push(sock); return }
+    const l = link(replica.createStream(streamOptions(opts)), sock, opts)
+    const srv = server
+    srv.links.add(l)
+    void l.closed.then(() => {
+      srv.links.delete(l)
+      srv.emit('unlink', l)
+    })
+    srv.emit('link', l)
+  }
+  const listener = await listenOn(address, onSocket, opts)
+  server = new ReplicaServer(listener)
+  for (const s of pending.splice(0)) onSocket(s)
+  return server
+}
+
+/** Dial a served replica at `address` and join `replica` to it; resolves once connected. */
+export async function dial (replica: Streamable, address: string, opts: NetOptions = {}): Promise<Link> {
+  const sock = await openSocket(address, opts)
+  return link(replica.createStream(streamOptions(opts)), sock, opts)
+}
+
+/** The stream options of a link: the caller's, plus our heartbeat announcement. */
+export function streamOptions (opts: NetOptions): StreamOptions {
+  return { ...opts.stream, headerFields: { ...livenessHeaderFields(opts), ...opts.stream?.headerFields } }
+}
