@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events'
 import { VectorClock } from '../clock/vector-clock'
 import { invalidArgument } from '../errors/grapevine-error'
 import { Replica, type ReplicaOptions } from '../replica/replica'
-import { compareUpdates } from '../replica/compare'
-import type { SourceId, Update } from '../wire/types'
+import { UpdateLog } from '../replica/update-log'
+import type { Update } from '../wire/types'
 
 /** An Events change: `[eventName, ...args]`. */
 export type EventsChange = readonly [name: string, ...args: unknown[]]
@@ -32,9 +32,8 @@ export class Events extends Replica {
   /** Lifecycle events of this replica (the namespace of `on` is user data). */
   readonly lifecycle = new EventEmitter()
   private readonly handlers = new Map<string, EventListener[]>()
-  /** Per source, its events in timestamp order (they arrive in order). */
-  private readonly log = new Map<SourceId, Update<EventsChange>[]>()
-  private count = 0
+  /** Every event, per source in timestamp order. */
+  private readonly log = new UpdateLog<Update<EventsChange>>()
 
   constructor (opts: EventsOptions | string = {}) {
     super(opts)
@@ -88,7 +87,7 @@ export class Events extends Replica {
 
   /** Number of events held (they are all kept, for peers that join later). */
   get size (): number {
-    return this.count
+    return this.log.size
   }
 
   /** Every event held, in `(ts, source)` order: `[name, ...args]`. */
@@ -104,10 +103,7 @@ export class Events extends Replica {
     const change = update[0]
     if (!isEventsChange(change)) return false
     const u = update as Update<EventsChange>
-    const list = this.log.get(u[2])
-    if (list === undefined) this.log.set(u[2], [u])
-    else list.push(u)
-    this.count++
+    this.log.append(u)
     const handlers = this.handlers.get(change[0])
     if (handlers !== undefined) {
       const args = change.slice(1)
@@ -117,19 +113,6 @@ export class Events extends Replica {
   }
 
   history (clock: VectorClock): Update[] {
-    const out: Update[] = []
-    for (const [source, list] of this.log) {
-      const since = clock.get(source)
-      // Binary search: events of one source are in increasing ts order.
-      let lo = 0
-      let hi = list.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((list[mid] as Update)[1] <= since) lo = mid + 1
-        else hi = mid
-      }
-      for (let i = lo; i < list.length; i++) out.push(list[i] as Update)
-    }
-    return out.sort(compareUpdates)
+    return this.log.since(clock)
   }
 }

@@ -1,8 +1,8 @@
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import { Replica, type ReplicaOptions } from '../replica/replica'
-import { compareUpdates } from '../replica/compare'
-import type { SourceId, Update } from '../wire/types'
+import { UpdateLog } from '../replica/update-log'
+import type { Update } from '../wire/types'
 import { canonicalJSON, cloneJSON, requireJSON } from './json'
 import { checkReducer, type ReducerCheckOptions } from './reducer-check'
 
@@ -54,8 +54,7 @@ export class Reducer<S extends object = Record<string, unknown>, C = unknown> ex
   private readonly devCheck: boolean
   private readonly recent: C[] = []
   /** Effective updates per source, in timestamp order. */
-  private readonly log = new Map<SourceId, Update[]>()
-  private count = 0
+  private readonly log = new UpdateLog<Update>()
   /** Set by `update()`: the change was already reduced locally. */
   private preApplied: { applied: C } | undefined
 
@@ -85,7 +84,7 @@ export class Reducer<S extends object = Record<string, unknown>, C = unknown> ex
 
   /** Number of effective changes held (the size of a full history). */
   get size (): number {
-    return this.count
+    return this.log.size
   }
 
   /**
@@ -143,28 +142,12 @@ export class Reducer<S extends object = Record<string, unknown>, C = unknown> ex
       }
       if (applied === null) return true // covered by what is here already
     }
-    const list = this.log.get(update[2])
-    if (list === undefined) this.log.set(update[2], [update])
-    else list.push(update)
-    this.count++
+    this.log.append(update)
     this.emit('change', applied, update)
     return true
   }
 
   history (clock: VectorClock): Update[] {
-    const out: Update[] = []
-    for (const [source, list] of this.log) {
-      const since = clock.get(source)
-      // Binary search: one source's updates are in increasing ts order.
-      let lo = 0
-      let hi = list.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((list[mid] as Update)[1] <= since) lo = mid + 1
-        else hi = mid
-      }
-      for (let i = lo; i < list.length; i++) out.push(list[i] as Update)
-    }
-    return out.sort(compareUpdates)
+    return this.log.since(clock)
   }
 }
