@@ -112,29 +112,31 @@ export class LwwStore {
   /**
    * Every winning update a peer at `clock` misses, ordered by `(ts, source)`.
    * Lazy: an entry superseded while this is read is skipped; updates written
-   * meanwhile by a source that had entries when it began are included, those
-   * of new sources are not (a stream sends them live).
+   * meanwhile may be left out (a stream sends those live).
    */
   * history (clock: VectorClock): Generator<Update> {
-    const cursors: Cursor[] = []
+    // A min-heap of source cursors by (next ts, source id): n log k for n
+    // updates from k sources, so thousands of sources stay cheap.
+    const heap: HeapEntry[] = []
     for (const log of this.logs) {
       const since = clock.get(log.id)
       if (log.length === 0 || log.lastTs <= since) continue
-      cursors.push(new Cursor(log, since))
+      const c = new Cursor(log, since)
+      const ts = c.peek(this)
+      if (ts !== undefined) heapPush(heap, { c, ts })
     }
-    for (;;) {
-      let best: Cursor | undefined
-      let bestTs = Infinity
-      for (const c of cursors) {
-        const ts = c.peek(this)
-        if (ts === undefined) continue
-        if (ts < bestTs || (ts === bestTs && best !== undefined && c.log.id < best.log.id)) {
-          best = c
-          bestTs = ts
-        }
+    while (heap.length > 0) {
+      const e = heapPop(heap)
+      const ts = e.c.peek(this)
+      if (ts === undefined) continue
+      // Entries superseded since this one was queued: requeue at its real place.
+      if (ts !== e.ts) {
+        heapPush(heap, { c: e.c, ts })
+        continue
       }
-      if (best === undefined) return
-      yield this.tupleAt(best.take())
+      yield this.tupleAt(e.c.take())
+      const next = e.c.peek(this)
+      if (next !== undefined) heapPush(heap, { c: e.c, ts: next })
     }
   }
 
@@ -246,6 +248,43 @@ class SourceLog {
     slots.set(this.slots.subarray(0, this.length))
     this.slots = slots
   }
+}
+
+interface HeapEntry { readonly c: Cursor, readonly ts: number }
+
+function before (a: HeapEntry, b: HeapEntry): boolean {
+  return a.ts < b.ts || (a.ts === b.ts && a.c.log.id < b.c.log.id)
+}
+
+function heapPush (h: HeapEntry[], e: HeapEntry): void {
+  let i = h.length
+  h.push(e)
+  while (i > 0) {
+    const p = (i - 1) >> 1
+    if (!before(e, h[p] as HeapEntry)) break
+    h[i] = h[p] as HeapEntry
+    i = p
+  }
+  h[i] = e
+}
+
+function heapPop (h: HeapEntry[]): HeapEntry {
+  const top = h[0] as HeapEntry
+  const last = h.pop() as HeapEntry
+  if (h.length > 0) {
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= h.length) break
+      const r = l + 1
+      const m = r < h.length && before(h[r] as HeapEntry, h[l] as HeapEntry) ? r : l
+      if (!before(h[m] as HeapEntry, last)) break
+      h[i] = h[m] as HeapEntry
+      i = m
+    }
+    h[i] = last
+  }
+  return top
 }
 
 /** A position in one source log, robust to compaction while a history is read. */
