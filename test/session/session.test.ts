@@ -66,3 +66,23 @@ test('outbox: a slow peer overflows the bounded queue and catches up from histor
   t.deepEqual(sent.map((m) => (m as Update)[1]), store.map((u) => u[1]), 'in order')
   t.end()
 })
+
+test('outbox: a live queue that never quite drains keeps order and count as it sheds what was sent', (t) => {
+  const o = new Outbox({ history: () => [] }, { maxQueue: 100_000 })
+  o.start(new VectorClock())
+  drain(o)
+  const sent: number[] = []
+  let next = 1
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < 700; i++) o.offer(upd(next++, 'a'))
+    const out: Array<Update | 'SYNC'> = []
+    o.take(600, out, () => {})
+    for (const u of out) sent.push((u as Update)[1])
+    if (o.queued !== next - 1 - sent.length) { t.fail(`queued ${o.queued} after round ${round}`); break }
+  }
+  sent.push(...drain(o, 1e6).map((u) => (u as Update)[1]))
+  t.equal(sent.length, next - 1, 'every update sent once')
+  t.ok(sent.every((ts, i) => ts === i + 1), 'in the order offered')
+  t.equal(o.queuedBytes, 0, 'byte count back to zero')
+  t.end()
+})
