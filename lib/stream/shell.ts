@@ -1,0 +1,213 @@
+import { Readable, Writable, type Duplex } from 'node:stream'
+import duplexify from 'duplexify'
+import { GrapevineError } from '../errors/grapevine-error'
+import { TokenBucket } from '../limits/token-bucket'
+import type { Session } from '../session/session'
+import type { FrameLimits } from '../wire/line-decoder'
+import { createDecoder, createEncoder, type OutBatch } from './codec'
+import type { StreamStats } from './stats'
+
+/** What a protocol plugs into the shell. */
+export interface ShellHooks {
+  /** Append what to send next to `batch` (may append nothing). */
+  fill (batch: unknown[]): void
+  /** True when `fill` would append something now. */
+  hasWork (): boolean
+  /** One decoded incoming value. May throw only if an application listener threw. */
+  handle (value: unknown): void
+  /** Release subscriptions; called once, on 'close'. */
+  onClose (): void
+}
+
+/** Settings of the shell, taken from the stream's options. */
+export interface ShellOptions {
+  readonly stats: StreamStats
+  readonly session: Session
+  readonly limits: FrameLimits
+  readonly tail: boolean
+  readonly name: string | undefined
+  readonly maxMessagesPerSecond?: number | undefined
+  readonly handshakeTimeoutMs?: number | undefined
+  /** Offer binary frames (the codec switches only once both sides agreed). */
+  readonly binary?: boolean
+  readonly maxSources?: number
+}
+
+/** Facts every grapevine stream exposes. */
+export interface StreamFacts {
+  stats: StreamStats
+  peerHeader: unknown
+  synced: boolean
+  error: Error | undefined
+  name: string | undefined
+}
+
+/** The running shell: its stream and the controls a protocol drives. */
+export interface Shell {
+  readonly stream: Duplex
+  readonly facts: StreamFacts
+  /** Fill now if the reader is waiting for data. */
+  kick (): void
+  /** True while the reader waits for data. */
+  readonly waiting: boolean
+  /** True once the stream closed. */
+  readonly closed: boolean
+  /** Our "SYNC" was placed in a batch. */
+  syncPlaced (): void
+  /** The handshake completed ('synced'). */
+  synced (): void
+  /** Finish our side once what is queued is out. */
+  endOutgoing (): void
+  /** Destroy the stream with this error (once). */
+  fatal (err: Error): void
+}
+
+/**
+ * The I/O shell shared by grapevine's stream protocols: a through2 decoder
+ * into a sink (rate-limited, guarding against throwing listeners), an
+ * outgoing object stream filled lazily in batches into a through2 encoder,
+ * both joined by duplexify; 'synced' once, the handshake deadline, and
+ * 'close' exactly once after both sides ended or a fault.
+ */
+export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
+  const { stats, session } = opts
+  const pace = opts.maxMessagesPerSecond !== undefined ? new TokenBucket(opts.maxMessagesPerSecond) : undefined
+  let ending = false
+  let waiting = false
+  let closed = false
+  let readyToEnd = false
+
+  const fill = (): void => {
+    if (closed || ending) return
+    const batch: unknown[] = []
+    hooks.fill(batch)
+    if (batch.length === 0) {
+      waiting = true
+      return
+    }
+    waiting = false
+    if (!out.push(batch as OutBatch)) return
+    // push() may call read() again synchronously; otherwise keep filling.
+    if (!waiting && (hooks.hasWork() || readyToEnd)) queueMicrotask(kick)
+  }
+  const out = new Readable({ objectMode: true, highWaterMark: 2, read () { fill() } })
+  const kick = (): void => {
+    if (readyToEnd && !ending) {
+      ending = true
+      out.push(null)
+      return
+    }
+    if (waiting) fill()
+  }
+  const endOutgoing = (): void => {
+    if (readyToEnd) return
+    readyToEnd = true
+    queueMicrotask(kick)
+  }
+  const synced = (): void => {
+    facts.synced = true
+    stream.emit('synced')
+    stream.emit('sync')
+    if (!opts.tail) endOutgoing()
+  }
+  const syncPlaced = (): void => {
+    queueMicrotask(() => {
+      if (closed) return
+      stream.emit('syncSent')
+      if (session.sentSync().type === 'synced') synced()
+    })
+  }
+  const fatal = (err: Error): void => {
+    if (closed) return
+    facts.error = err
+    stream.destroy(err)
+  }
+
+  const handleGuarded = (value: unknown): void => {
+    try {
+      hooks.handle(value)
+    } catch (err) {
+      // An application listener threw: not the peer's fault. Surface it on
+      // this stream; it must not escape into the socket's data handler.
+      const e = new GrapevineError('ERR_LISTENER', `a listener threw while handling a peer message: ${err instanceof Error ? err.message : String(err)}`)
+      Object.defineProperty(e, 'cause', { value: err })
+      fatal(e)
+    }
+  }
+  const encoder = createEncoder((n) => { stats.bytesSent += n }, opts.binary === true)
+  const decoder = createDecoder(opts.limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err), opts.binary === true, opts.maxSources)
+  const sink = new Writable({
+    objectMode: true,
+    write (values: unknown[], _enc, cb) {
+      let i = 0
+      const run = (): void => {
+        while (i < values.length && !closed) {
+          // Rate limit: hold the callback, so the decoder and the socket back up.
+          const wait = pace !== undefined ? pace.take() : 0
+          if (wait > 0) {
+            stats.throttled++
+            setTimeout(run, wait)
+            return
+          }
+          handleGuarded(values[i++])
+        }
+        cb()
+      }
+      run()
+    },
+    final (cb) {
+      // The peer ended its side: finish ours once everything queued is out.
+      endOutgoing()
+      cb()
+    }
+  })
+  decoder.pipe(sink)
+  out.pipe(encoder)
+
+  const stream = duplexify(decoder, encoder)
+  const facts = stream as unknown as StreamFacts
+  facts.stats = stats
+  facts.peerHeader = undefined
+  facts.synced = false
+  facts.error = undefined
+  facts.name = opts.name
+  // Always one listener, so a fault on an unwatched stream cannot crash
+  // the process; the error stays readable as `stream.error`.
+  stream.on('error', (err: Error) => { if (facts.error === undefined) facts.error = err })
+
+  let finished = false
+  let ended = false
+  const maybeClose = (): void => {
+    if (finished && ended && !closed) stream.destroy()
+  }
+  stream.on('finish', () => { finished = true; maybeClose() })
+  stream.on('end', () => { ended = true; maybeClose() })
+  stream.once('close', () => {
+    closed = true
+    hooks.onClose()
+    decoder.destroy()
+    out.destroy()
+  })
+
+  const handshakeMs = opts.handshakeTimeoutMs ?? 0
+  if (handshakeMs > 0) {
+    const timer = setTimeout(() => {
+      if (!session.started) fatal(new GrapevineError('ERR_TIMEOUT', `no header within ${handshakeMs} ms`))
+    }, handshakeMs)
+    timer.unref()
+    stream.once('header', () => clearTimeout(timer))
+    stream.once('close', () => clearTimeout(timer))
+  }
+
+  return {
+    stream,
+    facts,
+    kick,
+    get waiting () { return waiting },
+    get closed () { return closed },
+    syncPlaced,
+    synced,
+    endOutgoing,
+    fatal
+  }
+}
