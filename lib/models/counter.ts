@@ -80,7 +80,10 @@ export class Counter extends Replica {
     const after = change[0] - change[1]
     this.totals.set(update[2], update as Update<CounterChange>)
     this.sum += after - before
-    if (after !== before) this.emit('change', this.sum, update)
+    if (after !== before) {
+      const sum = this.sum
+      this.afterCommit(() => this.emit('change', sum, update))
+    }
     return true
   }
 

@@ -197,16 +197,18 @@ export class Doc extends Replica implements RowHost, DocQueryHost {
     if (isLive !== wasLive) this.liveCount += isLive ? 1 : -1
     const diff: Record<string, unknown> = {}
     for (const [k, v] of changed) Object.defineProperty(diff, k, { value: v, enumerable: true, writable: true, configurable: true })
-    if (!wasLive) {
-      this.emit('add', row, update)
-    } else if (!isLive) {
-      row.emit('remove', update)
-      this.emit('remove', row, update)
-    } else if (changed.size > 0) {
-      row.emit('change', diff, update)
-      this.emit('change', row, diff, update)
-    }
-    for (const q of this.queries) q.refresh(row, diff)
+    this.afterCommit(() => {
+      if (!wasLive) {
+        this.emit('add', row, update)
+      } else if (!isLive) {
+        row.emit('remove', update)
+        this.emit('remove', row, update)
+      } else if (changed.size > 0) {
+        row.emit('change', diff, update)
+        this.emit('change', row, diff, update)
+      }
+      for (const q of this.queries) q.refresh(row, diff)
+    })
   }
 
   history (clock: VectorClock): Update[] {

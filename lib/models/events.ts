@@ -106,8 +106,11 @@ export class Events extends Replica {
     this.log.append(u)
     const handlers = this.handlers.get(change[0])
     if (handlers !== undefined) {
+      const name = change[0]
       const args = change.slice(1)
-      for (const fn of [...handlers]) fn(...args)
+      this.afterCommit(() => {
+        for (const fn of [...(this.handlers.get(name) ?? [])]) fn(...args)
+      })
     }
     return true
   }

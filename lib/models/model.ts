@@ -109,8 +109,12 @@ export class Model extends Replica {
     if (change.length === 2 && value === undefined) return false // undefined is not JSON
     // Superseded: accepted, no effect.
     if (!this.store.put(key, value, update[1], update[2], update[3])) return true
-    this.emit('change', key, value, update)
-    if (this.keyListeners > 0) this.emit(`change:${key}`, value, update)
+    if (this.keyListeners > 0 || this.listenerCount('change') > 0) {
+      this.afterCommit(() => {
+        this.emit('change', key, value, update)
+        if (this.keyListeners > 0) this.emit(`change:${key}`, value, update)
+      })
+    }
     return true
   }
 

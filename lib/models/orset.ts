@@ -174,7 +174,8 @@ export class ORSet extends Replica {
     if (e.adds.size === 0 && e.removed.size === 0) this.entries.delete(key)
     if (isLive !== wasLive) {
       this.live += isLive ? 1 : -1
-      this.emit(isLive ? 'add' : 'delete', e.value, update)
+      const value = e.value
+      this.afterCommit(() => this.emit(isLive ? 'add' : 'delete', value, update))
     }
     return true
   }

@@ -143,7 +143,7 @@ export class Reducer<S extends object = Record<string, unknown>, C = unknown> ex
       if (applied === null) return true // covered by what is here already
     }
     this.log.append(update)
-    this.emit('change', applied, update)
+    this.afterCommit(() => this.emit('change', applied, update))
     return true
   }
 

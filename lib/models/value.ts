@@ -34,7 +34,7 @@ export class Value extends Replica {
     if (update[0] === undefined) return false
     if (this.current !== undefined && !wins(update, this.current)) return true
     this.current = update
-    this.emit('change', update[0], update)
+    this.afterCommit(() => this.emit('change', update[0], update))
     return true
   }
 

@@ -51,6 +51,8 @@ export abstract class Replica extends EventEmitter implements StreamHost {
   private readonly signer: ((update: Update) => string) | undefined
   private readonly verifier: ((update: Update) => boolean | GrapevineError) | undefined
   private disposedFlag = false
+  private committed: Array<() => void> = []
+  private firing = false
 
   constructor (opts: ReplicaOptions | string = {}) {
     super()
@@ -82,6 +84,7 @@ export abstract class Replica extends EventEmitter implements StreamHost {
     this.clock.advance(this.id, ts)
     this.counters.local++
     this.publish(update, undefined)
+    this.fireCommitted()
     return update
   }
 
@@ -105,24 +108,27 @@ export abstract class Replica extends EventEmitter implements StreamHost {
       if (verdict instanceof GrapevineError) return this.reject(verdict)
       if (verdict !== true) return this.reject(new GrapevineError('ERR_BAD_SIGNATURE', 'update signature does not verify', { source, ts }))
     }
-    // Observe first so a listener that writes in reaction is causally later;
-    // undone if the data type refuses the update.
+    // Observe first, undone if the data type refuses the update.
     const before = this.hlc.last
+    const mark = this.committed.length
     this.hlc.observe(ts)
     let ok: boolean
     try {
       ok = this.applyUpdate(update)
     } catch (err) {
       this.hlc.reset(before)
+      this.committed.length = mark
       throw err
     }
     if (!ok) {
       this.hlc.reset(before)
+      this.committed.length = mark
       return this.reject(new GrapevineError('ERR_INVALID_UPDATE', 'the data type refused this update', { source, ts }))
     }
     this.clock.advance(source, ts)
     this.counters.applied++
     this.publish(update, origin)
+    this.fireCommitted()
     return APPLIED
   }
 
@@ -143,6 +149,7 @@ export abstract class Replica extends EventEmitter implements StreamHost {
     if (!this.applyUpdate(update)) return false
     this.hlc.observe(ts)
     this.clock.advance(source, ts)
+    this.fireCommitted()
     return true
   }
 
@@ -240,6 +247,39 @@ export abstract class Replica extends EventEmitter implements StreamHost {
    */
   protected emitControl (name: string, ...args: unknown[]): void {
     EventEmitter.prototype.emit.call(this, name, ...args)
+  }
+
+  /**
+   * Run `fire` (a data type's event) once the update being applied is
+   * committed: state changed, clock advanced, stored and forwarded. So a
+   * listener sees a consistent replica, and one that throws cannot leave it
+   * half-changed. Events queued by a listener's own writes fire after the
+   * current ones.
+   */
+  protected afterCommit (fire: () => void): void {
+    this.committed.push(fire)
+  }
+
+  /** Fire queued events; the first exception is rethrown after all fired. */
+  private fireCommitted (): void {
+    if (this.firing || this.committed.length === 0) return
+    this.firing = true
+    let failed = false
+    let failure: unknown
+    try {
+      for (let i = 0; i < this.committed.length; i++) {
+        try {
+          (this.committed[i] as () => void)()
+        } catch (err) {
+          if (!failed) failure = err
+          failed = true
+        }
+      }
+    } finally {
+      this.committed = []
+      this.firing = false
+    }
+    if (failed) throw failure
   }
 
   private publish (update: Update, origin: unknown): void {

@@ -1,6 +1,5 @@
 import type { VectorClock } from '../../clock/vector-clock'
 import { Replica, type ReplicaOptions } from '../../replica/replica'
-import type { ReceiveResult } from '../../replica/host'
 import { compareUpdates } from '../../replica/compare'
 import type { SourceId, Timestamp, Update } from '../../wire/types'
 import { type ElementRef, type ElementRun, type SequenceChange, parseChange } from './changes'
@@ -28,9 +27,6 @@ export abstract class SequenceReplica<V, C> extends Replica {
   /** Key of a missing update -> the updates waiting for it. */
   private readonly waiting = new Map<string, Array<OpRecord<V>>>()
   private held = 0
-  /** Events of applied changes, emitted once the update is fully accepted. */
-  private events: Array<[string, unknown[]]> = []
-  private emitting = false
   private total = 0
 
   constructor (opts: ReplicaOptions | string, rootValue: V) {
@@ -56,51 +52,9 @@ export abstract class SequenceReplica<V, C> extends Replica {
     throw new Error(`${this.constructor.name} cannot move (update ${update[1]})`)
   }
 
-  /** Queue an event; it fires once the update is accepted (see `flush`). */
+  /** Queue an event; it fires once the update is committed (Replica.afterCommit). */
   protected report (name: string, ...args: unknown[]): void {
-    this.events.push([name, args])
-  }
-
-  override receive (update: Update, origin: unknown = undefined): ReceiveResult {
-    const r = super.receive(update, origin)
-    this.flush()
-    return r
-  }
-
-  protected override localUpdate (change: unknown): Update {
-    const u = super.localUpdate(change)
-    this.flush()
-    return u
-  }
-
-  /**
-   * Emit queued events. They fire only after the update is applied, its
-   * held dependants too, the clock advanced and the update forwarded, so a
-   * listener that throws cannot leave the sequence half-changed. Events
-   * queued by a listener's own writes fire after the current ones, keeping
-   * positions valid for anyone replaying them. The first exception is
-   * rethrown once every event was emitted.
-   */
-  private flush (): void {
-    if (this.emitting) return
-    this.emitting = true
-    let failed = false
-    let failure: unknown
-    try {
-      for (let i = 0; i < this.events.length; i++) {
-        const [name, args] = this.events[i] as [string, unknown[]]
-        try {
-          this.emit(name, ...args)
-        } catch (err) {
-          if (!failed) failure = err
-          failed = true
-        }
-      }
-    } finally {
-      this.events = []
-      this.emitting = false
-    }
-    if (failed) throw failure
+    this.afterCommit(() => this.emit(name, ...args))
   }
 
   /** Accepted updates held until an update they depend on arrives. */
