@@ -120,9 +120,11 @@ export class Model extends Replica {
 
   /**
    * Updates a peer at `clock` misses, ordered by `(ts, source)`. Served from
-   * per-source logs, so the cost is proportional to what is missing.
+   * per-source logs, so the cost is proportional to what is missing, and
+   * lazily: a stream pulls it as the peer reads, so a large initial sync
+   * never holds the whole history at once. Spread it for an array.
    */
-  history (clock: VectorClock): Update[] {
-    return [...this.store.history(clock)]
+  history (clock: VectorClock): Iterable<Update> {
+    return this.store.history(clock)
   }
 }

@@ -85,7 +85,7 @@ export function storageConformance (a: Adapter): void {
     await s.append(ups)
     const m = new Model('m')
     for (const u of ups) m.receive(u)
-    const snapshot = m.history(new VectorClock())
+    const snapshot = [...m.history(new VectorClock())]
     t.equal(snapshot.length, 10, 'ten live keys')
     await s.compact(snapshot, m.getClock())
     t.equal(s.stats.records, 10, 'store holds the snapshot only')

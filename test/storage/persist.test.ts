@@ -273,7 +273,7 @@ test('signed updates keep their signatures through the store and still verify at
   await p.close()
   const again = new Model({ ...trust({ keyPair, docId: 'doc' }) })
   const p2 = await persist(again, await LogStorage.open(dir))
-  t.ok(again.history(new VectorClock()).every((u) => u.length === 4), 'signature at index 3 kept')
+  t.ok([...again.history(new VectorClock())].every((u) => u.length === 4), 'signature at index 3 kept')
   const verifier = new Model({ ...trust({ docId: 'doc', allow: [again.id] }) })
   const d = await syncPair(again, verifier)
   t.deepEqual(verifier.toJSON(), { x: 1, y: 2 }, 'the restored updates verify')
