@@ -2,13 +2,8 @@ import test from 'tape'
 import pull from 'pull-stream'
 import { Bucket, Counter, Doc, Events, Model, ORSet, Value, VectorClock, connect } from '../../index'
 import type { BucketStream } from '../../index'
-import type { Disconnect } from '../../index'
 import { overTcp, syncPair, until, waitSynced } from '../helpers/replicas'
-
-/** connect() types its streams as replica streams; these are bucket streams. */
-function bucketPair (d: Disconnect): Disconnect & { a: BucketStream, b: BucketStream } {
-  return d as Disconnect & { a: BucketStream, b: BucketStream }
-}
+import { bucketPair, docBuckets } from './fixtures'
 
 function trio (id: string): { bucket: Bucket, model: Model, value: Value, events: Events } {
   const model = new Model(`${id}-m`)
@@ -94,12 +89,7 @@ test('reconnecting 1 000 replicas of which 10 changed sends only those 10 update
 })
 
 test('a peer that never reads gets bounded live queues, then everything from history', async (t) => {
-  const a = new Bucket('a')
-  const b = new Bucket('b')
-  const ma = new Model('ma')
-  const mb = new Model('mb')
-  a.add('doc', ma)
-  b.add('doc', mb)
+  const { a, b, ma, mb } = docBuckets()
   const sa: BucketStream = a.createStream({ maxQueue: 50 })
   const sb: BucketStream = b.createStream()
   // Hand a the header of a peer that holds an empty "doc", then read nothing.

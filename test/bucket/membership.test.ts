@@ -1,13 +1,7 @@
 import test from 'tape'
 import { Bucket, Model, connect } from '../../index'
-import type { BucketStream } from '../../index'
-import type { Disconnect } from '../../index'
 import { once, syncPair, until, waitSynced } from '../helpers/replicas'
-
-/** connect() types its streams as replica streams; these are bucket streams. */
-function bucketPair (d: Disconnect): Disconnect & { a: BucketStream, b: BucketStream } {
-  return d as Disconnect & { a: BucketStream, b: BucketStream }
-}
+import { bucketPair, docBuckets } from './fixtures'
 
 test('a replica added on one side after connecting is announced and synced', async (t) => {
   const a = new Bucket('a')
@@ -56,12 +50,7 @@ test('a name the other side does not hold is ignored with an event, and the stre
 })
 
 test('removing a replica tells the peer, which stops sending it; re-adding resumes', async (t) => {
-  const a = new Bucket('a')
-  const b = new Bucket('b')
-  const ma = new Model('ma')
-  const mb = new Model('mb')
-  a.add('doc', ma)
-  b.add('doc', mb)
+  const { a, b, ma, mb } = docBuckets()
   const d = bucketPair(await syncPair(a, b))
   const dropped = once<string>(d.b, 'drop')
   a.remove('doc')
