@@ -62,6 +62,14 @@ export function waitFor (peers: Peer[], cond: () => boolean, limitMs = 120_000):
   })
 }
 
+/** Warm up `warmups` times at `warmN` (so the JIT has settled), then take `runs` samples at `n`. */
+async function measure (once: (n: number) => Promise<Sample>, n: number, warmN: number, runs: number, warmups = 2): Promise<Sample[]> {
+  for (let w = 0; w < warmups; w++) await once(warmN)
+  const out: Sample[] = []
+  for (let r = 0; r < runs; r++) out.push(await once(n))
+  return out
+}
+
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -92,11 +100,7 @@ export const s1: Scenario = async (sys, p) => {
     b.dispose()
     return { figures, converged }
   }
-  // Warm-up: twice, so the JIT has settled before anything is measured.
-  for (let w = 0; w < 2; w++) await once(Math.min(n, 20_000))
-  const out: Sample[] = []
-  for (let r = 0; r < p.runs; r++) out.push(await once(n))
-  return out
+  return await measure(once, n, Math.min(n, 20_000), p.runs)
 }
 
 /** Size of one JSON-lines update and of a header, as a yardstick for S2 bytes. */
@@ -184,10 +188,7 @@ export const s3: Scenario = async (sys, p) => {
     b.dispose()
     return { figures, converged }
   }
-  for (let w = 0; w < 2; w++) await once(Math.min(n, 20_000))
-  const out: Sample[] = []
-  for (let r = 0; r < p.runs; r++) out.push(await once(n))
-  return out
+  return await measure(once, n, Math.min(n, 20_000), p.runs)
 }
 
 /** S4 mesh: a ring with chords; each replica writes; time to converge, delivered / minimum. */
@@ -237,10 +238,7 @@ export const s4: Scenario = async (sys, p) => {
     for (const q of peers) q.dispose()
     return { figures: { ms, cpuMs, delivered: last, ratio: last / minimum }, converged }
   }
-  await once(Math.min(writes, 100))
-  const out: Sample[] = []
-  for (let r = 0; r < p.runs; r++) out.push(await once(writes))
-  return out
+  return await measure(once, writes, Math.min(writes, 100), p.runs, 1)
 }
 
 /** S5 memory: heap per key of an n-key map, beyond the keys and values themselves. */

@@ -1,7 +1,8 @@
 import test from 'tape'
-import { Bucket, Events, Model, Value, VectorClock, connect } from '../../index'
+import { Bucket, Events, Model, Value, connect } from '../../index'
 import type { BucketStreamOptions, Disconnect, Replica, ReplicaOptions } from '../../index'
 import { Rng, seedFromEnv } from '../helpers/rng'
+import { redeliver, yieldToStreams } from '../conformance/convergence'
 
 /** The replicas every bucket ends up holding; 'constructor' checks that names stay data. */
 const NAMES = ['m1', 'm2', 'constructor', 'value', 'events'] as const
@@ -38,7 +39,6 @@ interface Peer {
   replicas: Map<Name, Replica>
 }
 
-const yieldToStreams = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
  * Seeded scenario: 2 to 6 buckets that start with random subsets of the
@@ -139,27 +139,6 @@ async function scenario (seed: number, steps: number): Promise<string | undefine
   }
 }
 
-/** Hand `to` some of `from`'s history directly, duplicated and shuffled across sources. */
-function redeliver (rng: Rng, from: Replica, to: Replica): void {
-  if (from === to) return
-  const bySource = new Map<string, ReturnType<Replica['history']> extends Iterable<infer U> ? U[] : never>()
-  for (const u of from.history(new VectorClock())) {
-    const list = bySource.get(u[2]) ?? []
-    list.push(u)
-    bySource.set(u[2], list)
-  }
-  const queues = [...bySource.values()]
-  while (queues.length > 0) {
-    const i = rng.int(0, queues.length - 1)
-    const q = queues[i] as NonNullable<(typeof queues)[number]>
-    const u = q.shift()
-    if (u !== undefined) {
-      to.receive(u, undefined)
-      if (rng.chance(0.2)) to.receive(u, undefined)
-    }
-    if (q.length === 0) queues.splice(i, 1)
-  }
-}
 
 function converged (peers: readonly Peer[]): boolean {
   return NAMES.every((name) => {

@@ -29,7 +29,8 @@ export interface ConvergenceOptions {
   steps?: number
 }
 
-const yieldToStreams = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/** Let queued stream work run (one turn of the event loop). */
+export const yieldToStreams = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
  * Seeded random scenarios: 2 to 6 replicas sharing a coarse fake wall clock
@@ -112,7 +113,7 @@ async function scenario<R extends Replica> (spec: ConformanceSpec<R>, seed: numb
 }
 
 /** Hand `to` some of `from`'s history, duplicated and shuffled across sources (per-source order kept). */
-function redeliver (rng: Rng, from: Replica, to: Replica): void {
+export function redeliver (rng: Rng, from: Replica, to: Replica): void {
   if (from === to) return
   const all = [...from.history(new VectorClock())]
   const bySource = new Map<string, Update[]>()
