@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import { createId, type Replica } from '../replica/replica'
+import type { ReplicaWarning } from '../replica/host'
 import { createPullStream, type PullDuplex } from '../pull/pull-stream'
 import { isSourceId, type SourceId, sourceId } from '../wire/types'
 import { createBucketStream } from './bucket-stream'
@@ -20,7 +21,8 @@ export interface BucketOptions {
  * announced to the peer; a name the peer does not hold is ignored with an
  * 'unknown' event on the stream. Wire protocol: docs/bucket.md.
  *
- * Events: 'add' (name, replica), 'remove' (name, replica), 'dispose'.
+ * Events: 'add' (name, replica), 'remove' (name, replica), 'dispose', and
+ * the time warnings 'skew', 'held', 'refused' (err) of its streams.
  */
 export class Bucket extends EventEmitter implements BucketStreamHost {
   readonly id: SourceId
@@ -118,6 +120,17 @@ export class Bucket extends EventEmitter implements BucketStreamHost {
   track (close: () => void): () => void {
     this.open.add(close)
     return () => { this.open.delete(close) }
+  }
+
+  /** The wall clock our streams' headers report: the first member's (they share a machine), else Date.now. */
+  wallNow (): number {
+    for (const m of this.members.values()) return m.replica.wallNow()
+    return Date.now()
+  }
+
+  /** Used by streams: a time warning ('skew', 'held', 'refused') as an event of that name. */
+  streamWarning (event: ReplicaWarning, err: GrapevineError): void {
+    this.emit(event, err)
   }
 
   /** Number of streams currently attached. */
