@@ -60,7 +60,7 @@ const fatalCases: Array<[string, string[], string, BucketStreamOptions?]> = [
   ['an announce whose clock is not an object', [HEADER, JSON.stringify(['doc', { clock: 5 }])], 'ERR_PROTOCOL'],
   ['an announce with a non-boolean reply', [HEADER, JSON.stringify(['doc', { clock: {}, reply: 'yes' }])], 'ERR_PROTOCOL'],
   ['a second SYNC', [HEADER, '"SYNC"', '"SYNC"'], 'ERR_PROTOCOL'],
-  ['an HTTP request', ['GET / HTTP/1.1'], 'ERR_INVALID_JSON'],
+  ['an HTTP request', ['GET / HTTP/1.1'], 'ERR_WRONG_PROTOCOL'],
   ['JSON nested 100 000 deep', [HEADER, '['.repeat(100_000) + ']'.repeat(100_000)], 'ERR_TOO_DEEP'],
   ['a line over maxLineBytes', [HEADER, JSON.stringify(['doc', update(['k', 'x'.repeat(5000)])])], 'ERR_LINE_TOO_LONG', { maxLineBytes: 4096 }]
 ]
