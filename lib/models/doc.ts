@@ -94,13 +94,18 @@ export class Doc extends Replica implements RowHost, DocQueryHost {
 
   /** The live row with this id, or undefined. */
   get (id: string): Row | undefined {
+    return this.liveRow(id)
+  }
+
+  /** The live row with this id (what `get` means here; a subclass may widen `get`). */
+  protected liveRow (id: string): Row | undefined {
     const r = this.all.get(id)
     return r !== undefined && r.live ? r : undefined
   }
 
   /** True when a live row has this id. */
   has (id: string): boolean {
-    return this.get(id) !== undefined
+    return this.liveRow(id) !== undefined
   }
 
   /**
@@ -109,7 +114,7 @@ export class Doc extends Replica implements RowHost, DocQueryHost {
    */
   set (id: string, field: string | Record<string, unknown>, value?: unknown): Row {
     if (typeof id !== 'string') invalidArgument('id must be a string')
-    const r = this.get(id)
+    const r = this.liveRow(id)
     if (r !== undefined) return r.set(field, value)
     const data: Record<string, unknown> = typeof field === 'string' ? { [field]: value } : field
     if (typeof data !== 'object' || data === null) invalidArgument('doc.set takes a field name and a value, or an object of fields')
@@ -121,7 +126,7 @@ export class Doc extends Replica implements RowHost, DocQueryHost {
   /** Remove a row everywhere. Returns whether it was live. */
   rm (id: string): boolean {
     if (typeof id !== 'string') invalidArgument('id must be a string')
-    if (!this.has(id)) return false
+    if (this.liveRow(id) === undefined) return false
     this.localUpdate(['rm', id])
     return true
   }
@@ -193,7 +198,7 @@ export class Doc extends Replica implements RowHost, DocQueryHost {
 
   /** @internal Write fields of a live row, skipping unchanged ones. */
   writeFields (id: string, fields: ReadonlyArray<readonly [string, unknown]>): boolean {
-    const r = this.get(id)
+    const r = this.liveRow(id)
     if (r === undefined) return false
     const out: Array<[string, unknown]> = []
     for (const [k, v] of fields) {

@@ -157,6 +157,13 @@ export class List extends SequenceReplica<Item, unknown[]> {
     return item === undefined ? undefined : itemKey(item.origin.ts, item.origin.src, item.origin.k)
   }
 
+  /** The keys of the items, in order. */
+  itemKeys (): string[] {
+    const out: string[] = []
+    for (const n of this.tree.index.visibleFrom(0)) out.push(itemKey(n.value.origin.ts, n.value.origin.src, n.value.origin.k))
+    return out
+  }
+
   /** The index of the item with this key, or -1 (unknown or deleted). */
   indexOfKey (key: string): number {
     const ref = parseItemKey(key)
