@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream'
 import { invalidArgument } from '../errors/grapevine-error'
 import { Doc as GDoc, type DocOptions, type RowEvent } from '../models/doc'
-import { Row as GRow, type RowData } from '../models/doc-row'
+import { Row as GRow, type RowData, type RowInput } from '../models/doc-row'
 import { RowSet, type RowFilter } from '../models/doc-query'
 import { RowSeq } from '../models/doc-seq'
 import { canonicalJSON } from '../models/json'
@@ -80,6 +80,11 @@ class Seq extends RowSeq {
     doc.adopt(this)
   }
 
+  /** The member at `index`; as in crdt a negative index is nothing (not counted from the end). */
+  override at (index: number): GRow | undefined {
+    return index < 0 ? undefined : super.at(index)
+  }
+
   /** Number of members (a method, as in crdt). */
   length (): number {
     return this.size
@@ -131,9 +136,17 @@ class Doc extends GDoc {
   }
 
   /** The row with this id, made here if this replica has none (crdt's `doc.get`). */
-  override get (id: string): GRow {
+  override get (id: string): Row {
     if (id === '__proto__') invalidArgument('__proto__ is not a row id here (crdt refused it too)')
-    return this.rowFor(id)
+    return this.rowFor(id) as Row
+  }
+
+  override add (data: RowInput): Row {
+    return super.add(data) as Row
+  }
+
+  override set (id: string, field: string | Record<string, unknown>, value?: unknown): Row {
+    return super.set(id, field, value) as Row
   }
 
   /** Cached per (field, value), as crdt did; a filter makes a new set each time. */
@@ -165,11 +178,12 @@ class Doc extends GDoc {
   }
 
   protected override announce (event: RowEvent, row: GRow, changed: Record<string, unknown>, update: Update): void {
-    super.announce(event, row, changed, update)
     if (event === 'remove') {
       row.emit('removed')
+      super.announce(event, row, changed, update)
       return
     }
+    super.announce(event, row, changed, update)
     if (event === 'add') this.emit('create', row)
     const change = update[0] as readonly [string, string, ReadonlyArray<readonly [string, unknown]>]
     row.emit('update', update, changed)
