@@ -122,8 +122,9 @@ test('wrap(textarea): typing edits the doc, a peer\'s edits show in the textarea
   t.equal(taB.value, '', 'wrapping a textarea again moves it to the new doc')
   b.text('b typed in code\n')
   t.equal(c.text(), '')
-  a.dispose()
-  b.dispose()
+  c.text('c written in code\n')
+  t.equal(taB.value, 'c written in code\n', 'text() called in code shows in the wrapped textarea')
+  for (const r of [a, b, c]) r.dispose()
   await window.happyDOM.close()
 })
 
