@@ -47,7 +47,9 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     tail,
     name: opts.name,
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
-    handshakeTimeoutMs: opts.handshakeTimeoutMs
+    handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    // Only a grapevine bucket can be the peer: it decodes UTF-8 across chunks.
+    ascii: false
   }, {
     fill,
     hasWork: () => outbox.hasWork || notices.length > 0,

@@ -12,7 +12,7 @@ import { emptyStats } from './stats'
 import { createShell } from './shell'
 import { createAdmission } from './admission'
 import { checkSkew, refusedWarning, timeHeaderFields, type TimeOptions, timeOptions } from './time-facts'
-import { NOTICES_FIELD, readsNotices } from '../wire/notice'
+import { NOTICES_FIELD, REPLICA_PROTO, readsNotices } from '../wire/notice'
 
 export type { ReplicaStream, StreamOptions } from './options'
 
@@ -43,7 +43,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   let peerReadsNotices = false
   const notices: unknown[] = []
 
-  const header: Record<string, unknown> = { ...opts.headerFields, id: host.id, clock: host.clock.toJSON() }
+  const header: Record<string, unknown> = { ...opts.headerFields, id: host.id, clock: host.clock.toJSON(), proto: REPLICA_PROTO }
   if (opts.meta !== undefined) header.meta = opts.meta
   // Binary frames only when both headers offer them; until then, JSON lines.
   // A dump (startClock) is read later, by anyone: no clock reading, no notices.
@@ -106,6 +106,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
         const mine = h.clock.get(host.id)
         if (mine > host.clock.get(host.id)) host.observeOwnClock(mine)
         peerReadsNotices = readsNotices(h.header)
+        if (h.header.proto === REPLICA_PROTO) shell.rawUtf8()
         stream.emit('header', h.header)
         const skew = checkSkew(h.header, host, time.skewWarnMs)
         if (skew !== undefined) {

@@ -4,7 +4,7 @@ import { GrapevineError } from '../errors/grapevine-error'
 import { TokenBucket } from '../limits/token-bucket'
 import type { Session } from '../session/session'
 import type { FrameLimits } from '../wire/line-decoder'
-import { createDecoder, createEncoder, type OutBatch } from './codec'
+import { type EncoderControl, createDecoder, createEncoder, type OutBatch } from './codec'
 import type { StreamStats } from './stats'
 
 /** What a protocol plugs into the shell. */
@@ -32,6 +32,8 @@ export interface ShellOptions {
   readonly handshakeTimeoutMs?: number | undefined
   /** Offer binary frames (the codec switches only once both sides agreed). */
   readonly binary?: boolean
+  /** Write JSON lines as ASCII only (non-ASCII escaped) from the start. Default true. */
+  readonly ascii?: boolean
   readonly maxSources?: number
 }
 
@@ -62,6 +64,8 @@ export interface Shell {
   endOutgoing (): void
   /** Destroy the stream with this error (once). */
   fatal (err: Error): void
+  /** The peer is grapevine: raw UTF-8 JSON lines from now on (escapes are for other peers). */
+  rawUtf8 (): void
   /** Stop reading, send what is queued, then destroy with this error (soon, even if no one reads). */
   fatalAfterFlush (err: Error): void
   /** End both sides (dispose): at once if no one reads this stream, else after a short grace. */
@@ -170,7 +174,8 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
       fatal(e)
     }
   }
-  const encoder = createEncoder((n) => { stats.bytesSent += n }, opts.binary === true)
+  const encoding: EncoderControl = { ascii: opts.ascii !== false }
+  const encoder = createEncoder((n) => { stats.bytesSent += n }, opts.binary === true, encoding)
   const decoder = createDecoder(opts.limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err), opts.binary === true, opts.maxSources)
   const sink = new Writable({
     objectMode: true,
@@ -267,6 +272,7 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
     endOutgoing,
     fatal,
     fatalAfterFlush,
-    shutdown
+    shutdown,
+    rawUtf8: () => { encoding.ascii = false }
   }
 }

@@ -7,6 +7,13 @@ import { type SourceId, type Timestamp, isSourceId, isTimestamp } from './types'
  */
 export const NOTICES_FIELD = 'notices'
 
+/**
+ * The `proto` a grapevine replica stream puts in its header: the peer
+ * decodes UTF-8 across chunks, so it may be sent raw UTF-8 (scuttlebutt@5
+ * peers get ASCII-only lines).
+ */
+export const REPLICA_PROTO = 'grapevine/1'
+
 /** Header field carrying the sender's wall clock (ms) when the header went out. */
 export const NOW_FIELD = 'now'
 
