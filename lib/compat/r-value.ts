@@ -45,7 +45,7 @@ class RValue extends Value {
     return plainSources(this)
   }
 
-  /** Change the id; only while no stream is attached. */
+  /** Change the id (scuttlebucket gives its parts its own); later updates use the new one. */
   setId (id: string): this {
     adoptId(this, id)
     return this

@@ -35,7 +35,7 @@ class ScuttlebuttEvents extends Events {
     return plainSources(this)
   }
 
-  /** Change the id; only while no stream is attached. */
+  /** Change the id (scuttlebucket gives its parts its own); later updates use the new one. */
   setId (id: string): this {
     adoptId(this, id)
     return this

@@ -39,18 +39,17 @@ export function legacyUpdate (replica: Replica, update: unknown): boolean {
   return replica.receive(u, undefined).status === 'applied'
 }
 
-/** Something whose id scuttlebucket may set. */
-export interface HasId { readonly id: string, readonly streams: number }
+/** Something whose id scuttlebucket may set: a replica or a bucket. */
+export interface HasId { readonly id: string }
 
 /**
- * scuttlebutt's `setId(id)`: only while nothing is attached, because a
- * stream's header has named the old id to its peer. Updates already
- * written keep their old source (it becomes one more source in the clock).
+ * scuttlebutt's `setId(id)`. Every use of a replica's id reads it live
+ * (headers, own-clock checks, new updates), so a rename takes effect at
+ * once; updates already written keep their old source, which becomes one
+ * more source in the clock. Never give two replicas of the same data one id.
  */
 export function adoptId (target: HasId, id: string): void {
   if (!isSourceId(id)) invalidArgument('id must be a non-empty string of at most 256 characters, not "__proto__"')
-  if (target.id === id) return
-  if (target.streams > 0) invalidArgument('cannot change the id of a replica with open streams: its peers know it by the old one')
   // reason: the id is readonly to the public; this is the one sanctioned rename.
   ;(target as { id: string }).id = id
 }

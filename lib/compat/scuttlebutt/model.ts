@@ -59,7 +59,7 @@ class ScuttlebuttModel extends Model {
     return plainSources(this)
   }
 
-  /** Change the id; only while no stream is attached. */
+  /** Change the id (scuttlebucket gives its parts its own); later updates use the new one. */
   setId (id: string): this {
     adoptId(this, id)
     return this

@@ -70,7 +70,7 @@ export class Scuttlebutt extends Replica {
     return plainSources(this)
   }
 
-  /** Change the id; only while no stream is attached. */
+  /** Change the id (scuttlebucket gives its parts its own); later updates use the new one. */
   setId (id: string): this {
     adoptId(this, id)
     return this
