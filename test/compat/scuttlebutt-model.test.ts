@@ -1,5 +1,6 @@
 import test from 'tape'
 import net from 'node:net'
+import { inherits } from 'node:util'
 import type { AddressInfo } from 'node:net'
 import Model = require('../../lib/compat/scuttlebutt/model')
 import Scuttlebutt = require('../../lib/compat/scuttlebutt')
@@ -204,3 +205,26 @@ for (const { weServe, label } of DIRECTIONS) {
     b.dispose()
   })
 }
+
+test('an old-style subclass of Model (util.inherits, Model.call(this)) keeps every Model behaviour', async (t) => {
+  interface Expiring extends InstanceType<typeof Model> { stamp (k: string): void }
+  function ExpiringModel (this: Expiring, id?: string): void {
+    Model.call(this, id)
+  }
+  inherits(ExpiringModel, Model)
+  ;(ExpiringModel.prototype as Expiring).stamp = function (this: Expiring, k: string) { this.set(k, Date.now()) }
+  const a = new (ExpiringModel as unknown as new (id: string) => Expiring)('a')
+  const b = Model('b')
+  t.ok(a instanceof Model && a instanceof GrapevineModel)
+  const perKey: unknown[] = []
+  a.on('change:k', (v) => perKey.push(v))
+  a.set('k', 1)
+  t.deepEqual(perKey, [1], "'change:<key>' listeners are counted on the subclass instance")
+  a.stamp('t')
+  const as = a.createStream()
+  const bs = b.createStream()
+  as.pipe(bs).pipe(as)
+  await once(bs, 'synced')
+  t.deepEqual(b.toJSON(), a.toJSON())
+  as.destroy()
+})
