@@ -1,7 +1,7 @@
 import test from 'tape'
 import { Bucket, Events, Model, Value, connect, isGrapevineError } from '../../index'
 import { PATH_SEPARATOR } from '../../lib/bucket/paths'
-import { overTcp, tick, until, waitSynced } from '../helpers/replicas'
+import { overTcp, until, waitSynced } from '../helpers/replicas'
 import { SbModel } from '../helpers/scuttlebutt'
 
 const invalid = (e: unknown): boolean => isGrapevineError(e, 'ERR_INVALID_ARGUMENT')
@@ -69,9 +69,11 @@ test('nested buckets replicate over a real TCP socket and converge, both ways, l
 })
 
 test('a nested replica travels under a path name; a peer holding a plain replica under the outer name ignores it', async (t) => {
-  const a = new Bucket('a').add('sub', new Bucket().add('m', new Model('am')))
+  const markA = new Model('mark-a')
+  const markB = new Model('mark-b')
+  const a = new Bucket('a').add('sub', new Bucket().add('m', new Model('am'))).add('mark', markA)
   const plain = new Model('bm')
-  const b = new Bucket('b').add('sub', plain)
+  const b = new Bucket('b').add('sub', plain).add('mark', markB)
   const unknownToB: string[] = []
   const unknownToA: string[] = []
   const d = connect(a, b)
@@ -82,7 +84,10 @@ test('a nested replica travels under a path name; a peer holding a plain replica
   plain.set('j', 2)
   t.deepEqual(unknownToB, [`sub${PATH_SEPARATOR}m`], 'b does not hold the path')
   t.deepEqual(unknownToA, ['sub'], 'a holds a bucket, not a replica, under "sub"')
-  await tick(20)
+  // Markers written after, on the same stream: once they arrive, anything sent before has too.
+  markA.set('done-a', 1)
+  markB.set('done-b', 1)
+  await until(() => markA.size === 2 && markB.size === 2, 5000, 'markers')
   t.equal(plain.size, 1, 'the nested update did not land in the replica named like its bucket')
   t.equal(a.get<Bucket>('sub')?.get<Model>('m')?.size, 1, 'nor the other way')
   d()
