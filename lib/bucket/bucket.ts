@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
-import type { StreamHost } from '../replica/host'
+import type { ReplicaWarning, StreamHost } from '../replica/host'
 import { Replica, createId } from '../replica/replica'
 import { createPullStream, type PullDuplex } from '../pull/pull-stream'
 import { isSourceId, type SourceId, sourceId } from '../wire/types'
@@ -33,7 +33,8 @@ interface Held {
  * travel on the outer bucket's streams under path names
  * (`outer\u001finner`). Wire protocol: docs/bucket.md.
  *
- * Events: 'add' (name, member), 'remove' (name, member), 'dispose'.
+ * Events: 'add' (name, member), 'remove' (name, member), 'dispose', and
+ * the time warnings 'skew', 'held', 'refused' (err) of its streams.
  */
 export class Bucket extends EventEmitter {
   readonly id: SourceId
@@ -177,6 +178,17 @@ export class Bucket extends EventEmitter {
     return () => { this.open.delete(close) }
   }
 
+  /** The wall clock our streams' headers report: the first replica's, nested ones included (they share a machine), else Date.now. */
+  wallNow (): number {
+    for (const [, replica] of this.flatEntries()) return replica.wallNow()
+    return Date.now()
+  }
+
+  /** Used by streams: a time warning ('skew', 'held', 'refused') as an event of that name. */
+  streamWarning (event: ReplicaWarning, err: GrapevineError): void {
+    this.emit(event, err)
+  }
+
   /** Number of streams (and outer buckets) attached. */
   get streams (): number {
     return this.open.size
@@ -204,7 +216,9 @@ export class Bucket extends EventEmitter {
       get: (path) => bucket.replicaAt(path),
       entries: () => bucket.flatEntries(),
       watch: (listener) => bucket.watch(listener),
-      track: (close) => bucket.track(close)
+      track: (close) => bucket.track(close),
+      wallNow: () => bucket.wallNow(),
+      streamWarning: (event, err) => { bucket.streamWarning(event, err) }
     }
   }
 

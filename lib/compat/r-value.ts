@@ -62,5 +62,5 @@ class RValue extends Value {
   }
 }
 
-const ValueCompat = callable(RValue)
+const ValueCompat = callable(RValue, { oldStyleSubclasses: true })
 export = ValueCompat

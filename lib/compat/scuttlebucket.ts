@@ -36,5 +36,5 @@ class Scuttlebucket extends Bucket {
   }
 }
 
-const ScuttlebucketCompat = callable(Scuttlebucket)
+const ScuttlebucketCompat = callable(Scuttlebucket, { oldStyleSubclasses: true })
 export = ScuttlebucketCompat

@@ -3,6 +3,7 @@ import type { Transform } from 'node:stream'
 import { type FrameLimits, LineDecoder } from '../wire/line-decoder'
 import { BINARY_CODEC, FrameDecoder, FrameEncoder } from '../wire/binary-frames'
 import { GrapevineError } from '../errors/grapevine-error'
+import { FirstByteCheck } from '../wire/sniff'
 
 /** A batch of outgoing messages (header, updates, "SYNC"). */
 export type OutBatch = readonly unknown[]
@@ -46,6 +47,7 @@ export function createEncoder (onBytes: (n: number) => void, binary = false): Tr
  */
 export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void, onFatal: (err: GrapevineError) => void, binary = false, maxSources = 100_000): Transform {
   const dec = new LineDecoder(limits)
+  const first = new FirstByteCheck()
   // Set from the stop callback, hence a box (flow analysis does not see it).
   const mode: { frames: FrameDecoder | undefined } = { frames: undefined }
   const stop = binary
@@ -81,7 +83,11 @@ export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void
   return through2({ writableObjectMode: false, readableObjectMode: true }, function (chunk: Buffer | string, _enc, cb) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
     onBytes(buf.length)
-    run((out) => decode(buf, out), (v) => this.push(v))
+    run((out) => {
+      const wrong = first.check(buf)
+      if (wrong !== undefined) throw wrong
+      decode(buf, out)
+    }, (v) => this.push(v))
     cb()
   }, function (cb) {
     run((out) => {

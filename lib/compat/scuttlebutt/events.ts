@@ -42,5 +42,5 @@ class ScuttlebuttEvents extends Events {
   }
 }
 
-const EventsCompat = callable(ScuttlebuttEvents)
+const EventsCompat = callable(ScuttlebuttEvents, { oldStyleSubclasses: true })
 export = EventsCompat

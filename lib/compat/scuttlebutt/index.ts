@@ -3,5 +3,5 @@
 import { callable } from '../callable'
 import { Scuttlebutt } from './scuttlebutt'
 
-const ScuttlebuttCompat = callable(Scuttlebutt)
+const ScuttlebuttCompat = callable(Scuttlebutt, { oldStyleSubclasses: true })
 export = ScuttlebuttCompat

@@ -76,5 +76,5 @@ class ScuttlebuttModel extends Model {
   }
 }
 
-const ModelCompat = callable(ScuttlebuttModel)
+const ModelCompat = callable(ScuttlebuttModel, { oldStyleSubclasses: true })
 export = ModelCompat
