@@ -29,6 +29,7 @@ common options:
   --id ID            replica id (default random)
   --cert F --key F   TLS certificate and key (serve on tls:// or wss://)
   --ca F             trust this certificate (dial a self-signed tls:// or wss:// peer)
+  --clock-offset MS  pretend this machine's wall clock is off by MS (try skew warnings)
   --json             JSON lines on stdout, for scripts
   --quiet            no progress or chatter on stderr
   -h, --help         this help

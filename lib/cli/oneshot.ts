@@ -4,6 +4,7 @@ import type { Link } from '../net/link'
 import { type Args, UsageError, flag, tlsFlags } from './args'
 import { type Output, showProgress } from './output'
 import { type CliType, getType } from './types'
+import { clockFlag, printTimeWarnings } from './warnings'
 
 /** The peer a one-shot command talks to (`--peer ADDR`). */
 function peerOf (args: Args): string {
@@ -27,21 +28,23 @@ async function syncOnce (out: Output, replica: Replica, addr: string, args: Args
   return l
 }
 
-function setup (args: Args): { type: CliType, replica: Replica, addr: string } {
+function setup (args: Args, out: Output): { type: CliType, replica: Replica, addr: string } {
   const type = getType(flag(args, 'type', 'model'))
-  return { type, replica: type.create(flag(args, 'id')), addr: peerOf(args) }
+  const replica = type.create(flag(args, 'id'), clockFlag(args))
+  printTimeWarnings(replica, out)
+  return { type, replica, addr: peerOf(args) }
 }
 
 /** `get [KEY]`: print a value (or everything) held by the peer. */
 export async function cmdGet (args: Args, out: Output): Promise<void> {
-  const { type, replica, addr } = setup(args)
+  const { type, replica, addr } = setup(args, out)
   await syncOnce(out, replica, addr, args)
   out.result(type.get(replica, args.positional))
 }
 
 /** `set ...` / `delete KEY`: write through the peer; resolves once the peer has it. */
 export async function cmdWrite (args: Args, out: Output, del: boolean): Promise<void> {
-  const { type, replica, addr } = setup(args)
+  const { type, replica, addr } = setup(args, out)
   // Read first, so our write is causally after what the peer holds.
   await syncOnce(out, replica, addr, args)
   if (del) {
@@ -56,21 +59,21 @@ export async function cmdWrite (args: Args, out: Output, del: boolean): Promise<
 
 /** `clock`: print the peer's vector clock (from its header: every source it has seen). */
 export async function cmdClock (args: Args, out: Output): Promise<void> {
-  const { replica, addr } = setup(args)
+  const { replica, addr } = setup(args, out)
   const l = await syncOnce(out, replica, addr, args)
   out.result({ peer: l.stream.peerHeader?.id, clock: l.stream.peerHeader?.clock })
 }
 
 /** `stats`: sync once and print what the link carried. */
 export async function cmdStats (args: Args, out: Output): Promise<void> {
-  const { replica, addr } = setup(args)
+  const { replica, addr } = setup(args, out)
   const l = await syncOnce(out, replica, addr, args)
   out.result({ peer: l.stream.peerHeader?.id, address: addr, ...l.stream.stats })
 }
 
 /** `watch`: print the peer's state, then every change live, until interrupted. */
 export async function cmdWatch (args: Args, out: Output): Promise<void> {
-  const { type, replica, addr } = setup(args)
+  const { type, replica, addr } = setup(args, out)
   const l = await dial(replica, addr, { tls: tlsFlags(args) })
   const stop = showProgress(out, l.stream, addr)
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import type { Replica } from '../replica/replica'
 import { type Args, UsageError, flag, numberFlag, tlsFlags } from './args'
 import { type Output, num, showProgress } from './output'
 import { type CliType, getType } from './types'
+import { clockFlag, printTimeWarnings } from './warnings'
 
 const HELP = `commands (one per line on stdin):
   set ...        write (model: set KEY VALUE, value: set VALUE, events: set NAME ARGS...)
@@ -20,7 +21,8 @@ const HELP = `commands (one per line on stdin):
  */
 export async function cmdServe (args: Args, out: Output): Promise<void> {
   const type = getType(flag(args, 'type', 'model'))
-  const replica = type.create(flag(args, 'id'))
+  const replica = type.create(flag(args, 'id'), clockFlag(args))
+  printTimeWarnings(replica, out)
   const fill = numberFlag(args, 'fill', 0)
   for (let i = 0; i < fill; i++) type.set(replica, type.name === 'value' ? [String(i)] : [`key-${i}`, String(i)])
   const mesh = await Mesh.start(replica, {

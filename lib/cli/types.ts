@@ -24,7 +24,8 @@ export interface CliType {
   readonly summary: string
   /** Usage of `set` for this type (for --help and errors). */
   readonly setUsage: string
-  create (id: string | undefined): Replica
+  /** A new replica; `now` replaces the wall clock (see --clock-offset). */
+  create (id: string | undefined, now?: () => number): Replica
   set (r: Replica, args: readonly string[]): void
   get (r: Replica, args: readonly string[]): unknown
   delete? (r: Replica, args: readonly string[]): void
@@ -57,15 +58,18 @@ function need (args: readonly string[], n: number, usage: string): void {
   if (args.length < n) throw new UsageError(`usage: ${usage}`)
 }
 
-function opts (id: string | undefined): { id?: string } {
-  return id === undefined ? {} : { id }
+function opts (id: string | undefined, now: (() => number) | undefined): { id?: string, now?: () => number } {
+  const o: { id?: string, now?: () => number } = {}
+  if (id !== undefined) o.id = id
+  if (now !== undefined) o.now = now
+  return o
 }
 
 registerType({
   name: 'model',
   summary: 'last-writer-wins key/value map (scuttlebutt/model compatible)',
   setUsage: 'set KEY VALUE',
-  create: (id) => new Model(opts(id)),
+  create: (id, now) => new Model(opts(id, now)),
   set (r, args) { need(args, 2, this.setUsage); (r as Model).set(args[0] as string, parseValue(args.slice(1).join(' '))) },
   get (r, args) { return args.length === 0 ? (r as Model).toJSON() : (r as Model).get(args[0] as string) },
   delete (r, args) { need(args, 1, 'delete KEY'); (r as Model).delete(args[0] as string) },
@@ -81,7 +85,7 @@ registerType({
   name: 'value',
   summary: 'one last-writer-wins value',
   setUsage: 'set VALUE',
-  create: (id) => new Value(opts(id)),
+  create: (id, now) => new Value(opts(id, now)),
   set (r, args) { need(args, 1, this.setUsage); (r as Value).set(parseValue(args.join(' '))) },
   get: (r) => (r as Value).get(),
   snapshot: (r) => (r as Value).get(),
@@ -96,7 +100,7 @@ registerType({
   name: 'events',
   summary: 'replicated append-only event log (scuttlebutt/events compatible)',
   setUsage: 'set NAME [ARG...]',
-  create: (id) => new Events(opts(id)),
+  create: (id, now) => new Events(opts(id, now)),
   set (r, args) { need(args, 1, this.setUsage); (r as Events).emit(args[0] as string, ...args.slice(1).map(parseValue)) },
   get (r, args) {
     const all = (r as Events).events()

@@ -41,8 +41,11 @@ export async function listenOn (address: string, onSocket: (socket: Duplex) => v
     onSocket(sock)
   }
   if (a.scheme === 'tcp' || a.scheme === 'tls') {
+    // TCP half-open: a peer's end of input must not end our side before we
+    // are done (updates held for clock drift apply first, then we end, so a
+    // tail:false writer's ack is true). TLS and WebSocket close both ways.
     const server = a.scheme === 'tcp'
-      ? net.createServer((s) => { tune(s); accept(s) })
+      ? net.createServer({ allowHalfOpen: true }, (s) => { tune(s); accept(s) })
       : tls.createServer({ ...needTls(opts, a) }, (s) => { tune(s); accept(s) })
     // A TLS client that fails the handshake is not our business beyond closing it.
     server.on('tlsClientError', () => {})
@@ -101,7 +104,7 @@ export function openSocket (address: string, opts: TransportOptions = {}): Promi
     let cleanup: () => void = () => {}
     const timer = setTimeout(() => fail(Object.assign(new Error(`connect to ${address} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs)
     if (a.scheme === 'tcp') {
-      const s = net.connect({ host: a.host, port: a.port }, () => { tune(s); ok(s) })
+      const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true }, () => { tune(s); ok(s) })
       s.once('error', fail)
       cleanup = () => s.destroy()
     } else if (a.scheme === 'tls') {
