@@ -83,7 +83,7 @@ interface Pending { ops: LevelOp[], puts: number, waiters: Array<{ resolve: () =
  */
 export class LevelStorage implements Storage {
   readonly syncAppend = false
-  readonly stats: StorageStats = { records: 0, bytes: 0, truncatedBytes: 0 }
+  readonly stats: StorageStats = { records: 0, bytes: 0, truncatedBytes: 0, recordsLost: 0, bytesSkipped: 0 }
   private pending: Pending = { ops: [], puts: 0, waiters: [] }
   private writing: Promise<void> | undefined
   private closed = false
