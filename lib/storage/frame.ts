@@ -48,3 +48,13 @@ export function encodeRecord (payload: Uint8Array): Buffer {
 export function encodeJSON (value: unknown): Buffer {
   return encodeRecord(Buffer.from(JSON.stringify(value), 'utf8'))
 }
+
+/** The payload of a whole frame at `off` whose length is plausible and CRC matches, or undefined. */
+export function payloadAt (buf: Buffer, off: number): Buffer | undefined {
+  if (off + HEADER_BYTES > buf.length) return undefined
+  const len = buf.readUInt32BE(off + 4)
+  if (len > MAX_RECORD_BYTES || off + HEADER_BYTES + len > buf.length) return undefined
+  const end = off + HEADER_BYTES + len
+  if (crc32(buf.subarray(off + 4, end)) !== buf.readUInt32BE(off)) return undefined
+  return buf.subarray(off + HEADER_BYTES, end)
+}

@@ -47,9 +47,14 @@ export class HeldBack {
     return a.intactTo as Timestamp
   }
 
-  /** Records held. */
+  /** Updates and clock claims held. */
   get size (): number {
     return this.updates.length + this.claims.length
+  }
+
+  /** Updates held. */
+  get records (): number {
+    return this.updates.length
   }
 
   /** Sources held back. */

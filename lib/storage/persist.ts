@@ -79,7 +79,7 @@ export class Persistence extends EventEmitter {
 
   /** Records held back after damage, waiting for a peer's history (0 once restored). */
   get heldBack (): number {
-    return this.held?.size ?? 0
+    return this.held?.records ?? 0
   }
 
   /**

@@ -1,4 +1,4 @@
-import { HEADER_BYTES, MAX_RECORD_BYTES, crc32 } from './frame'
+import { HEADER_BYTES, MAX_RECORD_BYTES, payloadAt } from './frame'
 
 // Reading framed records past damage, free of I/O.
 
@@ -69,15 +69,11 @@ export function salvageFrames (buf: Buffer, opts: SalvageOptions): Salvaged {
   return { frames, gaps, validEnd }
 }
 
-/** Length of the payload of a whole, valid frame at `off`, or -1. */
+/** Length of the payload of a whole, valid (and accepted) frame at `off`, or -1. */
 function frameAt (buf: Buffer, off: number, accept: ((p: Buffer) => boolean) | undefined): number {
-  if (off + HEADER_BYTES > buf.length) return -1
-  const len = buf.readUInt32BE(off + 4)
-  if (len > MAX_RECORD_BYTES || off + HEADER_BYTES + len > buf.length) return -1
-  const end = off + HEADER_BYTES + len
-  if (crc32(buf.subarray(off + 4, end)) !== buf.readUInt32BE(off)) return -1
-  if (accept !== undefined && !accept(buf.subarray(off + HEADER_BYTES, end))) return -1
-  return len
+  const p = payloadAt(buf, off)
+  if (p === undefined || (accept !== undefined && !accept(p))) return -1
+  return p.length
 }
 
 /** The next offset from `from` holding an intact, accepted frame, or -1. */

@@ -55,6 +55,13 @@ export interface StoreDamage {
   readonly recordsKept: number
   /** Sources whose stored updates may have a hole (see `AffectedSource`). */
   readonly affected: readonly AffectedSource[]
+  /**
+   * LevelDB: per source, records its ledger says had reached the disk and
+   * that are not there (`newestStored` below `newestExpected`: its newest were lost).
+   */
+  readonly missing?: ReadonlyArray<{ readonly source: SourceId, readonly records: number, readonly newestStored: number, readonly newestExpected: number }>
+  /** LevelDB: its tables did not read, and its repair rebuilt them from the blocks that still did. */
+  readonly repaired?: boolean
 }
 
 /** The ERR_STORE_CORRUPT error describing `damage`, its facts in `details`. */
@@ -67,7 +74,9 @@ export function corruptError (where: string, damage: StoreDamage): GrapevineErro
     exact: damage.exact,
     bytesSkipped: damage.bytesSkipped,
     recordsKept: damage.recordsKept,
-    affected: damage.affected
+    affected: damage.affected,
+    ...(damage.missing !== undefined ? { missing: damage.missing } : {}),
+    ...(damage.repaired === true ? { repaired: true } : {})
   })
 }
 
