@@ -39,10 +39,11 @@ export interface LevelFindings {
 /**
  * The damage, if any. Without paranoid checks (classic-level does not
  * expose them) LevelDB drops what it cannot read and says so only in its
- * `LOG`; the ledger shows which sources lost records. A source whose newest
- * record is there but whose count is short, or any source when LevelDB
- * dropped bytes mid-log or repaired, may have a hole somewhere: where is
- * unknown, so none of its records is certain (`intactTo: 0`).
+ * `LOG`; the ledger shows which sources lost records. A source short of
+ * records may have a hole somewhere, unless only its newest were lost and
+ * nothing was dropped mid-log or repaired (a cut log loses a tail per
+ * source): where the hole is is unknown, so none of its records is certain
+ * (`intactTo: 0`).
  */
 export function assessLevel (x: LevelFindings): StoreDamage | undefined {
   const missing: Array<{ source: SourceId, records: number, newestStored: number, newestExpected: number }> = []
@@ -52,14 +53,18 @@ export function assessLevel (x: LevelFindings): StoreDamage | undefined {
     if (a.max < e.max) records = Math.max(records, 1)
     if (records > 0) missing.push({ source, records, newestStored: a.max, newestExpected: e.max })
   }
-  const somethingDropped = x.drops.length > 0 || x.repaired || x.badRows > 0
-  if (missing.length === 0 && !somethingDropped) return undefined
+  // With a ledger, LevelDB's drops matter only if they took records that had reached the disk:
+  // a power loss can tear the log's last block too, and a torn tail is no damage.
+  const ledger = x.recorded !== undefined
+  const broken = x.repaired || x.badRows > 0
+  const dropped = x.drops.length > 0
+  if (missing.length === 0 && !broken && (ledger || !dropped)) return undefined
   const ranges: DamagedRange[] = x.drops.map((d) => ({ file: d.file, bytes: d.bytes }))
   if (x.badRows > 0) ranges.push({ file: 'tables', bytes: x.badBytes, records: x.badRows })
   const holey = new Set<SourceId>()
-  for (const m of missing) if (somethingDropped || m.newestStored >= m.newestExpected) holey.add(m.source)
-  // Dropped bytes but no ledger to say whose: every source may have lost some.
-  if (somethingDropped && x.recorded === undefined) for (const s of x.actual.keys()) holey.add(s)
+  for (const m of missing) if (broken || dropped || m.newestStored >= m.newestExpected) holey.add(m.source)
+  // Something dropped but no ledger to say whose: every source may have lost some.
+  if (!ledger && (broken || dropped)) for (const s of x.actual.keys()) holey.add(s)
   const affected: AffectedSource[] = []
   for (const source of holey) {
     const a = x.actual.get(source)
@@ -69,8 +74,9 @@ export function assessLevel (x: LevelFindings): StoreDamage | undefined {
   for (const a of x.actual.values()) kept += a.count
   return {
     ranges,
-    recordsLost: Math.max(missing.reduce((n, m) => n + m.records, 0), x.badRows, somethingDropped ? 1 : 0),
-    exact: false,
+    recordsLost: Math.max(missing.reduce((n, m) => n + m.records, 0), x.badRows, !ledger && dropped ? 1 : 0),
+    // The ledger's counts are lower bounds: exact only in saying nothing it knew of is missing.
+    exact: ledger && missing.length === 0 && x.badRows === 0,
     bytesSkipped: x.drops.reduce((n, d) => n + d.bytes, 0) + x.badBytes,
     recordsKept: kept,
     affected,

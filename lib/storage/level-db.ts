@@ -125,6 +125,13 @@ export async function readRows (db: LevelDb): Promise<Rows> {
   return out
 }
 
+/** An open that failed on LevelDB's own damage (a MANIFEST or CURRENT that does not read), not on a lock or the disk. */
+export function isRepairable (err: unknown): boolean {
+  const cause = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined
+  const msg = cause instanceof Error ? cause.message : ''
+  return isCorruption(err) || (errnoOf(cause) === 'LEVEL_IO_ERROR' && /MANIFEST|CURRENT/.test(msg) && /No such file/i.test(msg))
+}
+
 export function isCorruption (err: unknown): boolean {
   const cause = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined
   return errnoOf(err) === 'LEVEL_CORRUPTION' || errnoOf(cause) === 'LEVEL_CORRUPTION'
@@ -138,7 +145,7 @@ export function levelError (err: unknown, location: string): GrapevineError {
     return new GrapevineError('ERR_STORE_LOCKED', `store ${location} is locked by another process or handle`, { dir: location })
   }
   if (isCorruption(err)) {
-    const msg = err instanceof Error ? err.message : String(err)
+    const msg = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err)
     return new GrapevineError('ERR_STORE_CORRUPT', `store ${location} is damaged: ${msg}`, { where: `store ${location}`, cause: msg })
   }
   return storageError(cause instanceof Error && /space/i.test(cause.message) ? cause : err, 'leveldb')

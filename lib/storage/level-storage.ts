@@ -4,7 +4,7 @@ import { GrapevineError } from '../errors/grapevine-error'
 import type { ClockJSON, SourceId, Update } from '../wire/types'
 import { ClockMark } from './clock-mark'
 import { type FsLayer, realFs } from './fs-layer'
-import { CLOCK_KEY, type LevelDb, type LevelOp, type Rows, SYNC_KEY, U, U_END, classicLevelDb, encodeValue, isCorruption, keyOf, levelError, parseKey, readRows } from './level-db'
+import { CLOCK_KEY, type LevelDb, type LevelOp, type Rows, SYNC_KEY, U, U_END, classicLevelDb, encodeValue, isCorruption, isRepairable, keyOf, levelError, parseKey, readRows } from './level-db'
 import { assessLevel, parseLevelLog } from './level-check'
 import { Ledger, type Tally, addKey, combineTallies, copyTally, countPut } from './level-ledger'
 import type { CorruptPolicy } from './log-storage'
@@ -87,10 +87,19 @@ export class LevelStorage implements Storage {
     const f = opts.fs ?? realFs
     const onCorrupt = opts.onCorrupt ?? 'salvage'
     const db = (opts.createDb ?? classicLevelDb)(location)
+    let repaired = false
     try {
       await db.open()
     } catch (err) {
-      throw levelError(err, location)
+      // A damaged MANIFEST or CURRENT: LevelDB cannot open at all, its repair rebuilds them from the tables.
+      if (onCorrupt === 'refuse' || db.repair === undefined || !isRepairable(err)) throw levelError(err, location)
+      try {
+        await db.repair()
+        await db.open()
+      } catch (e) {
+        throw levelError(e, location)
+      }
+      repaired = true
     }
     let mark: ClockMark | undefined
     let ledger: Ledger | undefined
@@ -98,7 +107,6 @@ export class LevelStorage implements Storage {
       mark = ClockMark.open(f, location, 'GRAPEVINE-CLOCK', opts.sync === true)
       ledger = Ledger.open(f, location)
       const drops = parseLevelLog(readText(f, join(location, 'LOG')))
-      let repaired = false
       let rows: Rows
       try {
         rows = await readRows(db)

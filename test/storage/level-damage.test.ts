@@ -122,6 +122,31 @@ test('level: damaged tables are repaired by LevelDB or caught by the value check
   t.ok(reported >= 3, `most flips lost records, each was reported (${reported} of 5)`)
 })
 
+test('level: a damaged MANIFEST is repaired by LevelDB and reported, or refused', async (t) => {
+  const { dir, rm } = tempDir()
+  let s = await LevelStorage.open(dir)
+  for (let i = 0; i < 50; i++) await s.append(makeUpdates(10, ['x'], 10, 1_700_000_000_000 + i * 10))
+  await s.close()
+  await (await LevelStorage.open(dir)).close()
+  const manifest = join(dir, readdirSync(dir).find((f) => f.startsWith('MANIFEST')) as string)
+  const bytes = readFileSync(manifest)
+  bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 8
+  writeFileSync(manifest, bytes)
+  try {
+    s = await LevelStorage.open(dir, { onCorrupt: 'refuse' })
+    t.fail('opened')
+    await s.close()
+  } catch (err) {
+    t.ok(isGrapevineError(err, 'ERR_STORE_CORRUPT'), String(err))
+  }
+  s = await LevelStorage.open(dir)
+  t.equal((await s.load()).updates.length, 500, 'every record back')
+  t.equal(s.damage?.repaired, true, 'reported as repaired')
+  t.equal(s.damage?.recordsLost, 0, 'with nothing lost, as the ledger says')
+  await s.close()
+  rm()
+})
+
 test('level: values written before checksums existed still read', async (t) => {
   const { dir, rm } = tempDir()
   const ups = makeUpdates(5)
