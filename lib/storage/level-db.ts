@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib'
 import { ClassicLevel } from 'classic-level'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
@@ -52,10 +53,11 @@ export const SYNC_KEY = 'c!sync'
 
 /** Sortable key of an update: big-endian float64 ts (order-preserving for ts > 0), then source. */
 export function keyOf (u: Update): string {
-  const b = Buffer.allocUnsafe(8)
-  b.writeDoubleBE(u[1], 0)
-  return `${U}${b.toString('hex')}!${u[2]}`
+  TS.writeDoubleBE(u[1], 0)
+  return `${U}${TS.toString('hex')}!${u[2]}`
 }
+
+const TS = Buffer.alloc(8)
 
 /** `[ts, source]` back from a key, or undefined if it is not one of ours. */
 export function parseKey (key: string): [number, SourceId] | undefined {
@@ -68,26 +70,48 @@ export function parseKey (key: string): [number, SourceId] | undefined {
 }
 
 /**
- * A stored value: the CRC-32 of the update's JSON (8 hex digits), then the
- * JSON. classic-level reads without verifying LevelDB's block checksums, so
- * a flipped bit in a table could otherwise read back as a different update.
+ * A stored value: the CRC-32 of the update's JSON (6 base64url characters),
+ * then the JSON. classic-level reads without verifying LevelDB's block
+ * checksums, so a flipped bit in a table could otherwise read back as a
+ * different update.
  */
 export function encodeValue (u: Update): string {
   const json = JSON.stringify(u)
-  return crcHex(json) + json
+  return crcTag(json) + json
 }
 
-function crcHex (json: string): string {
-  return crc32(Buffer.from(json, 'utf8')).toString(16).padStart(8, '0')
+const TAG = 6
+
+function crcTag (json: string): string {
+  CRC.writeUInt32BE(crcOfString(json), 0)
+  return CRC.toString('base64url')
 }
+
+/** The CRC a 6-character base64url tag holds, decoded by hand (it runs once per row at open), or -1. */
+function tagValue (value: string): number {
+  let n = 0
+  for (let i = 0; i < TAG; i++) {
+    const d = B64.indexOf(value[i] as string)
+    if (d < 0) return -1
+    n = n * 64 + d
+  }
+  // 36 bits, of which the last 4 are padding.
+  return n % 16 === 0 ? n / 16 : -1
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+const CRC = Buffer.alloc(4)
+const nativeCrc = (zlib as unknown as { crc32?: (s: string) => number }).crc32
+/** CRC-32 of a string's UTF-8 bytes; node:zlib takes the string itself, without a copy into a Buffer. */
+const crcOfString = typeof nativeCrc === 'function' ? (s: string) => nativeCrc(s) : (s: string) => crc32(Buffer.from(s, 'utf8'))
 
 /** The update stored under `key`, or undefined if the row is damaged (or not ours). */
 export function decodeRow (key: string, value: string): Update | undefined {
   let json = value
-  // Values written before checksums were added are plain JSON (they start with '[').
+  // Values written before checksums were added are plain JSON (they start with '[', never base64url).
   if (!value.startsWith('[')) {
-    json = value.slice(8)
-    if (value.slice(0, 8) !== crcHex(json)) return undefined
+    json = value.slice(TAG)
+    if (tagValue(value) !== crcOfString(json)) return undefined
   }
   let u: unknown
   try { u = JSON.parse(json) } catch { return undefined }
