@@ -48,7 +48,7 @@ export type ErrorCode =
   | 'ERR_DISK_FULL'
   /** Any other storage I/O failure; `details.cause` holds the system error code. */
   | 'ERR_STORE_IO'
-  /** A store file that cannot be a torn tail is damaged (a snapshot, say). */
+  /** A store file is damaged other than by a torn tail: salvaged and reported (the facts in `details`), or refused at open. */
   | 'ERR_STORE_CORRUPT'
   /** The store was used after `close()`. */
   | 'ERR_STORE_CLOSED'

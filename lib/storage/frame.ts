@@ -49,25 +49,12 @@ export function encodeJSON (value: unknown): Buffer {
   return encodeRecord(Buffer.from(JSON.stringify(value), 'utf8'))
 }
 
-/** What a scan of a buffer found. */
-export interface Scan {
-  /** Payloads of the whole, valid records before the first damage. */
-  readonly payloads: Buffer[]
-  /** Byte offset just past the last valid record (where to truncate). */
-  readonly validEnd: number
-}
-
-/** Read records until the end or the first damaged one. */
-export function scanRecords (buf: Buffer): Scan {
-  const payloads: Buffer[] = []
-  let off = 0
-  while (off + HEADER_BYTES <= buf.length) {
-    const len = buf.readUInt32BE(off + 4)
-    if (len > MAX_RECORD_BYTES || off + HEADER_BYTES + len > buf.length) break
-    const end = off + HEADER_BYTES + len
-    if (crc32(buf.subarray(off + 4, end)) !== buf.readUInt32BE(off)) break
-    payloads.push(buf.subarray(off + HEADER_BYTES, end))
-    off += HEADER_BYTES + len
-  }
-  return { payloads, validEnd: off }
+/** The payload of a whole frame at `off` whose length is plausible and CRC matches, or undefined. */
+export function payloadAt (buf: Buffer, off: number): Buffer | undefined {
+  if (off + HEADER_BYTES > buf.length) return undefined
+  const len = buf.readUInt32BE(off + 4)
+  if (len > MAX_RECORD_BYTES || off + HEADER_BYTES + len > buf.length) return undefined
+  const end = off + HEADER_BYTES + len
+  if (crc32(buf.subarray(off + 4, end)) !== buf.readUInt32BE(off)) return undefined
+  return buf.subarray(off + HEADER_BYTES, end)
 }

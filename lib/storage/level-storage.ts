@@ -1,142 +1,156 @@
-import { ClassicLevel } from 'classic-level'
+import { join } from 'node:path'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
-import { type ClockJSON, type SourceId, type Update, isSourceId, isTimestamp, sourceId } from '../wire/types'
+import type { ClockJSON, SourceId, Update } from '../wire/types'
 import { ClockMark } from './clock-mark'
 import { type FsLayer, realFs } from './fs-layer'
-import { type Loaded, type Storage, type StorageStats, errnoOf, storageError } from './types'
+import { CLOCK_KEY, type LevelDb, type LevelOp, type Rows, SYNC_KEY, U, U_END, classicLevelDb, encodeValue, isCorruption, isRepairable, keyOf, levelError, parseKey, readRows } from './level-db'
+import { assessLevel, parseLevelLog } from './level-check'
+import { Ledger, type Tally, addKey, combineTallies, copyTally, countPut } from './level-ledger'
+import type { CorruptPolicy } from './log-storage'
+import { type Loaded, type Storage, type StorageStats, type StoreDamage, corruptError } from './types'
 
-/** One LevelDB batch operation, as this store writes them. */
-export type LevelOp = { type: 'put', key: string, value: string } | { type: 'del', key: string }
-
-/** The part of a classic-level database this store uses (tests wrap it to inject faults). */
-export interface LevelDb {
-  open (): Promise<void>
-  close (): Promise<void>
-  batch (ops: LevelOp[], opts: { sync: boolean }): Promise<void>
-  iterator (opts: { gte: string, lt: string }): { all (): Promise<Array<[string, string]>> }
-  keys (opts: { gte: string, lt: string }): { all (): Promise<string[]> }
-}
+export { classicLevelDb } from './level-db'
+export type { LevelDb, LevelOp } from './level-db'
 
 /** Options of `LevelStorage.open(location, opts)`. */
 export interface LevelStorageOptions {
   /**
    * LevelDB `sync` on every batch (fsync before the append resolves).
    * Default false: a process crash loses nothing acknowledged, a power loss
-   * may lose the last writes.
+   * may lose the writes since the last `flush()`.
    */
   sync?: boolean
   /** Build the database (tests inject faults). Default: `classicLevelDb(location)`. */
   createDb?: (location: string) => LevelDb
-  /** File layer for the clock mark file. Default: node:fs. */
+  /** File layer for the clock mark and ledger files. Default: node:fs. */
   fs?: FsLayer
+  /**
+   * Damage found at open (see docs/persistence.md): `'salvage'` (default)
+   * keeps what LevelDB still reads, running its repair if its tables cannot
+   * be read, and reports the loss; `'refuse'` throws ERR_STORE_CORRUPT.
+   */
+  onCorrupt?: CorruptPolicy
 }
 
-/**
- * A classic-level database seen through `LevelDb`. Batches go through the
- * chained-batch API: for large groups it costs a fraction of the array form,
- * which copies and re-encodes every operation in JavaScript.
- */
-export function classicLevelDb (location: string): LevelDb {
-  const db = new ClassicLevel<string, string>(location)
-  return {
-    open: () => db.open(),
-    close: () => db.close(),
-    iterator: (o) => db.iterator(o),
-    keys: (o) => db.keys(o),
-    batch: async (ops, o) => {
-      const b = db.batch()
-      for (const op of ops) {
-        if (op.type === 'put') b.put(op.key, op.value)
-        else b.del(op.key)
-      }
-      await b.write(o)
-    }
-  }
+interface Pending {
+  ops: LevelOp[]
+  puts: Array<[SourceId, number]>
+  waiters: Array<{ resolve: () => void, reject: (e: unknown) => void }>
 }
-
-const U = 'u!'
-const U_END = 'u~'
-const CLOCK_KEY = 'c!clock'
-
-/** Sortable key of an update: big-endian float64 ts (order-preserving for ts > 0), then source. */
-function keyOf (u: Update): string {
-  const b = Buffer.allocUnsafe(8)
-  b.writeDoubleBE(u[1], 0)
-  return `${U}${b.toString('hex')}!${u[2]}`
-}
-
-/** `[ts, source]` back from a key. */
-function parseKey (key: string): [number, SourceId] {
-  const ts = Buffer.from(key.slice(U.length, U.length + 16), 'hex').readDoubleBE(0)
-  return [ts, sourceId(key.slice(U.length + 17))]
-}
-
-interface Pending { ops: LevelOp[], puts: number, waiters: Array<{ resolve: () => void, reject: (e: unknown) => void }> }
 
 /**
  * LevelDB store through classic-level: one key per update, ordered by
  * `(ts, source)`; appends are grouped into atomic batches written one
  * after the other, so after a crash the store holds a prefix of what was
  * appended. Appends are asynchronous, so the store keeps a clock mark
- * file (`reserve()`) to keep the no-reused-timestamp promise.
+ * file (`reserve()`) to keep the no-reused-timestamp promise, and a ledger
+ * file to notice records LevelDB drops while recovering.
  */
 export class LevelStorage implements Storage {
   readonly syncAppend = false
-  readonly stats: StorageStats = { records: 0, bytes: 0, truncatedBytes: 0 }
-  private pending: Pending = { ops: [], puts: 0, waiters: [] }
+  readonly stats: StorageStats = { records: 0, bytes: 0, truncatedBytes: 0, recordsLost: 0, bytesSkipped: 0 }
+  /** Damage found at open; reported again at each open until a compaction (or until the lost records are stored again). */
+  damage: StoreDamage | undefined
+  private pending: Pending = { ops: [], puts: [], waiters: [] }
   private writing: Promise<void> | undefined
   private closed = false
   /** Set while a compaction runs: no group commit starts then. */
   private exclusive: Promise<void> | undefined
+  /** What the open read, handed to the first load(). */
+  private cached: Rows | undefined
+  /** Keys known written (the ledger's expectation kept while damage is unresolved). */
+  private tally: Tally
+  /** Batches written since the ledger was: the next flush() syncs and records them. */
+  private ledgerStale = false
 
   private constructor (
     readonly location: string,
     private readonly db: LevelDb,
     private readonly mark: ClockMark,
-    private readonly sync: boolean
-  ) {}
+    private readonly ledger: Ledger,
+    private readonly sync: boolean,
+    rows: Rows,
+    damage: StoreDamage | undefined
+  ) {
+    this.cached = rows
+    this.damage = damage
+    this.stats.records = rows.updates.length
+    this.stats.recordsLost = damage?.recordsLost ?? 0
+    this.stats.bytesSkipped = damage?.bytesSkipped ?? 0
+    const actual: Tally = new Map([...rows.actual].map(([s, a]) => [s, { max: a.max, count: a.count }]))
+    this.tally = combineTallies(actual, ledger.recorded ?? new Map(), 'max')
+  }
 
-  /** Open (creating if needed) the database at `location`. Throws ERR_STORE_LOCKED if open elsewhere. */
+  /** Open (creating if needed) the database at `location` and read it. Throws ERR_STORE_LOCKED if open elsewhere. */
   static async open (location: string, opts: LevelStorageOptions = {}): Promise<LevelStorage> {
+    const f = opts.fs ?? realFs
+    const onCorrupt = opts.onCorrupt ?? 'salvage'
     const db = (opts.createDb ?? classicLevelDb)(location)
+    let repaired = false
     try {
       await db.open()
     } catch (err) {
+      // A damaged MANIFEST or CURRENT: LevelDB cannot open at all, its repair rebuilds them from the tables.
+      if (onCorrupt === 'refuse' || db.repair === undefined || !isRepairable(err)) throw levelError(err, location)
+      try {
+        await db.repair()
+        await db.open()
+      } catch (e) {
+        throw levelError(e, location)
+      }
+      repaired = true
+    }
+    let mark: ClockMark | undefined
+    let ledger: Ledger | undefined
+    try {
+      mark = ClockMark.open(f, location, 'GRAPEVINE-CLOCK', opts.sync === true)
+      ledger = Ledger.open(f, location)
+      const drops = parseLevelLog(readText(f, join(location, 'LOG')))
+      let rows: Rows
+      try {
+        rows = await readRows(db)
+      } catch (err) {
+        if (!isCorruption(err) || onCorrupt === 'refuse' || db.repair === undefined) throw levelError(err, location)
+        // The tables themselves do not read: LevelDB's repair keeps every block it still can.
+        await db.close()
+        await db.repair()
+        await db.open()
+        repaired = true
+        rows = await readRows(db)
+      }
+      const damage = assessLevel({ actual: rows.actual, recorded: ledger.recorded, drops, badRows: rows.badRows, badBytes: rows.badBytes, repaired })
+      if (damage !== undefined && onCorrupt === 'refuse') throw corruptError(`store ${location}`, damage)
+      return new LevelStorage(location, db, mark, ledger, opts.sync === true, rows, damage)
+    } catch (err) {
+      mark?.close()
+      ledger?.close()
+      await db.close().catch(() => {})
       throw levelError(err, location)
     }
-    let mark: ClockMark
-    try {
-      mark = ClockMark.open(opts.fs ?? realFs, location, 'GRAPEVINE-CLOCK', opts.sync === true)
-    } catch (err) {
-      await db.close()
-      throw err
-    }
-    // `stats.records` is counted by the first load(), which persist() always does.
-    return new LevelStorage(location, db, mark, opts.sync === true)
   }
 
   async load (since?: VectorClock): Promise<Loaded> {
     this.check()
     await this.flush()
-    const updates: Update[] = []
-    const rows = await this.db.iterator({ gte: U, lt: U_END }).all()
-    this.stats.records = rows.length
-    for (const [, value] of rows) {
-      const u: unknown = JSON.parse(value)
-      if (!isStored(u)) throw new GrapevineError('ERR_STORE_CORRUPT', `a record in ${this.location} is not an update`)
-      if (since === undefined || since.isNewer(u[2], u[1])) updates.push(u)
+    let rows = this.cached
+    this.cached = undefined
+    if (rows === undefined) {
+      try { rows = await readRows(this.db) } catch (err) { throw levelError(err, this.location) }
     }
-    const c = await this.db.iterator({ gte: CLOCK_KEY, lt: `${CLOCK_KEY}~` }).all()
-    const clock = c.length > 0 ? VectorClock.fromJSON(JSON.parse((c[0] as [string, string])[1])).toJSON() : {}
-    return { updates, clock, reserved: this.mark.value }
+    const updates = since === undefined ? rows.updates : rows.updates.filter((u) => since.isNewer(u[2], u[1]))
+    const loaded: Loaded = { updates, clock: rows.clock, reserved: this.mark.value }
+    return this.damage === undefined ? loaded : { ...loaded, damage: this.damage }
   }
 
   append (updates: readonly Update[]): Promise<void> {
     this.check()
+    this.cached = undefined
     return new Promise<void>((resolve, reject) => {
-      for (const u of updates) this.pending.ops.push({ type: 'put', key: keyOf(u), value: JSON.stringify(u) })
-      this.pending.puts += updates.length
+      for (const u of updates) {
+        this.pending.ops.push({ type: 'put', key: keyOf(u), value: encodeValue(u) })
+        this.pending.puts.push([u[2], u[1]])
+      }
       this.pending.waiters.push({ resolve, reject })
       this.pump()
     })
@@ -149,6 +163,7 @@ export class LevelStorage implements Storage {
 
   async compact (snapshot: Iterable<Update>, clock: ClockJSON): Promise<void> {
     this.check()
+    this.cached = undefined
     const keep = new Map<string, Update>()
     for (const u of snapshot) keep.set(keyOf(u), u)
     const covered = VectorClock.fromJSON(clock)
@@ -159,16 +174,25 @@ export class LevelStorage implements Storage {
     try {
       while (this.writing !== undefined) await this.writing.catch(() => {})
       const ops: LevelOp[] = []
+      const after: Tally = new Map()
       for (const key of await this.db.keys({ gte: U, lt: U_END }).all()) {
-        if (keep.delete(key)) continue
+        const parsed = parseKey(key)
+        const kept = keep.get(key)
+        if (kept !== undefined) keep.delete(key)
         // Only what the snapshot's clock covers may go: later appends stay.
-        const [ts, source] = parseKey(key)
-        if (!covered.isNewer(source, ts)) ops.push({ type: 'del', key })
+        else if (parsed === undefined || !covered.isNewer(parsed[1], parsed[0])) { ops.push({ type: 'del', key }); continue }
+        if (parsed !== undefined) addKey(after, parsed[1], parsed[0])
       }
-      for (const [key, u] of keep) ops.push({ type: 'put', key, value: JSON.stringify(u) })
+      for (const [key, u] of keep) { ops.push({ type: 'put', key, value: encodeValue(u) }); addKey(after, u[2], u[1]) }
       ops.push({ type: 'put', key: CLOCK_KEY, value: JSON.stringify(clock) })
-      await this.write({ ops, puts: 0, waiters: [] }, false)
-      this.stats.records = (await this.db.keys({ gte: U, lt: U_END }).all()).length
+      // Deleting keys lowers the counts: record the lower tally first, on the disk, so a crash never leaves one too high.
+      this.ledger.write(combineTallies(after, this.tally, 'min'), true)
+      await this.write({ ops, puts: [], waiters: [] }, false)
+      this.tally = after
+      this.ledgerStale = true
+      if (this.sync) this.writeLedger()
+      this.damage = undefined
+      this.stats.records = [...after.values()].reduce((n, c) => n + c.count, 0)
     } finally {
       this.exclusive = undefined
       done()
@@ -176,15 +200,27 @@ export class LevelStorage implements Storage {
     }
   }
 
+  /** Resolves once every append issued so far is on the disk (one LevelDB sync; the ledger then records it). */
   async flush (): Promise<void> {
     for (;;) {
       if (this.exclusive !== undefined) {
         await this.exclusive
         continue
       }
-      if (this.writing === undefined && this.pending.ops.length === 0) return
+      if (this.writing === undefined && this.pending.ops.length === 0) break
       if (this.writing === undefined) this.pump()
       try { await this.writing } catch (err) { throw levelError(err, this.location) }
+    }
+    if (!this.ledgerStale) return
+    // Only what a sync covered may enter the ledger, or a power loss would be taken for damage.
+    const tally = copyTally(this.tally)
+    this.ledgerStale = false
+    try {
+      await this.db.batch([{ type: 'put', key: SYNC_KEY, value: '' }], { sync: true })
+      this.ledger.write(tally, false)
+    } catch (err) {
+      this.ledgerStale = true
+      throw levelError(err, this.location)
     }
   }
 
@@ -195,6 +231,7 @@ export class LevelStorage implements Storage {
     } finally {
       this.closed = true
       this.mark.close()
+      this.ledger.close()
       await this.db.close()
     }
   }
@@ -203,11 +240,16 @@ export class LevelStorage implements Storage {
     if (this.closed) throw new GrapevineError('ERR_STORE_CLOSED', 'store is closed')
   }
 
+  private writeLedger (): void {
+    this.ledgerStale = false
+    try { this.ledger.write(this.tally, false) } catch { this.ledgerStale = true } // retried at the next flush
+  }
+
   /** Start the next group commit if none is running. */
   private pump (): void {
     if (this.exclusive !== undefined || this.writing !== undefined || this.pending.ops.length === 0) return
     const group = this.pending
-    this.pending = { ops: [], puts: 0, waiters: [] }
+    this.pending = { ops: [], puts: [], waiters: [] }
     this.writing = this.write(group).finally(() => {
       this.writing = undefined
       // After a failure wait for the next append or flush rather than spin.
@@ -225,27 +267,22 @@ export class LevelStorage implements Storage {
       const e = levelError(err, this.location)
       this.pending = {
         ops: group.ops.concat(this.pending.ops),
-        puts: group.puts + this.pending.puts,
+        puts: group.puts.concat(this.pending.puts),
         waiters: this.pending.waiters
       }
       for (const w of group.waiters) w.reject(e)
       throw e
     }
-    this.stats.records += group.puts
+    for (const [s, ts] of group.puts) countPut(this.tally, s, ts)
+    this.stats.records += group.puts.length
+    if (group.puts.length > 0) {
+      this.ledgerStale = true
+      if (this.sync) this.writeLedger() // the batch is on the disk already
+    }
     for (const w of group.waiters) w.resolve()
   }
 }
 
-function isStored (v: unknown): v is Update {
-  return Array.isArray(v) && (v.length === 3 || v.length === 4) && isTimestamp(v[1]) && isSourceId(v[2])
-}
-
-/** Map classic-level errors (LEVEL_LOCKED inside LEVEL_DATABASE_NOT_OPEN) to coded errors. */
-function levelError (err: unknown, location: string): GrapevineError {
-  if (err instanceof GrapevineError) return err
-  const cause = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined
-  if (errnoOf(err) === 'LEVEL_LOCKED' || errnoOf(cause) === 'LEVEL_LOCKED') {
-    return new GrapevineError('ERR_STORE_LOCKED', `store ${location} is locked by another process or handle`, { dir: location })
-  }
-  return storageError(cause instanceof Error && /space/i.test(cause.message) ? cause : err, 'leveldb')
+function readText (f: FsLayer, path: string): string {
+  try { return f.existsSync(path) ? f.readFileSync(path).toString('utf8') : '' } catch { return '' }
 }

@@ -2,10 +2,10 @@ import { join } from 'node:path'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import type { ClockJSON, Update } from '../wire/types'
-import { encodeJSON, scanRecords } from './frame'
-import { mergeClock, parseAll } from './records'
+import { encodeJSON } from './frame'
+import { readLog } from './log-read'
 import { type FsLayer, acquireLock, fsyncDir, realFs, writeAll, writeFileAtomic } from './fs-layer'
-import { type Loaded, type Storage, type StorageStats, storageError } from './types'
+import { type Loaded, type Storage, type StorageStats, type StoreDamage, corruptError, storageError } from './types'
 
 /**
  * When appended bytes are forced to the disk. Every policy survives a
@@ -25,7 +25,18 @@ export interface LogStorageOptions {
   fsync?: FsyncPolicy
   /** File-system layer (tests inject failures). Default: node:fs. */
   fs?: FsLayer
+  /**
+   * What to do when a file holds damage that is not a torn tail (intact
+   * records after it). `'salvage'` (default): keep every intact record,
+   * report the damage in `store.damage`, `stats` and `load().damage`.
+   * `'refuse'`: `open()` throws ERR_STORE_CORRUPT with the facts in
+   * `details` and changes nothing on disk.
+   */
+  onCorrupt?: CorruptPolicy
 }
+
+/** What a store does with damage found at open (see `LogStorageOptions.onCorrupt`). */
+export type CorruptPolicy = 'salvage' | 'refuse'
 
 const LOG = 'log'
 const SNAPSHOT = 'snapshot'
@@ -39,7 +50,12 @@ interface Waiter { resolve: () => void, reject: (err: unknown) => void }
  */
 export class LogStorage implements Storage {
   readonly syncAppend = true
-  readonly stats: StorageStats = { records: 0, bytes: 0, truncatedBytes: 0 }
+  readonly stats: StorageStats = { records: 0, bytes: 0, truncatedBytes: 0, recordsLost: 0, bytesSkipped: 0 }
+  /**
+   * Damage found at open, other than a torn tail: it stays in the files,
+   * and is reported again at every open, until a compaction rewrites them.
+   */
+  damage: StoreDamage | undefined
   private size = 0
   private snapshotBytes = 0
   private dirty = false
@@ -58,14 +74,17 @@ export class LogStorage implements Storage {
     private readonly f: FsLayer,
     private readonly policy: FsyncPolicy,
     private readonly fd: number,
-    private readonly unlock: () => void
+    private readonly unlock: () => void,
+    private readonly onCorrupt: CorruptPolicy
   ) {}
 
-  /** Open (creating if needed) the store in `dir`: lock it, cut a damaged log tail. */
+  /** Open (creating if needed) the store in `dir`: lock it, read past damage, cut a torn log tail. */
   static async open (dir: string, opts: LogStorageOptions = {}): Promise<LogStorage> {
     const f = opts.fs ?? realFs
     const policy = opts.fsync ?? { intervalMs: 100 }
     if (typeof policy === 'object' && !(policy.intervalMs > 0)) invalidArgument('fsync.intervalMs must be > 0')
+    const onCorrupt = opts.onCorrupt ?? 'salvage'
+    if (onCorrupt !== 'salvage' && onCorrupt !== 'refuse') invalidArgument("onCorrupt must be 'salvage' or 'refuse'")
     try { f.mkdirSync(dir, { recursive: true }) } catch (err) { throw storageError(err, 'create store directory') }
     const unlock = acquireLock(f, dir)
     let fd: number | undefined
@@ -74,7 +93,7 @@ export class LogStorage implements Storage {
       const existed = f.existsSync(logPath)
       fd = f.openSync(logPath, 'a+')
       if (!existed) fsyncDir(f, dir)
-      const store = new LogStorage(dir, f, policy, fd, unlock)
+      const store = new LogStorage(dir, f, policy, fd, unlock, onCorrupt)
       store.cached = store.read(true)
       return store
     } catch (err) {
@@ -134,6 +153,7 @@ export class LogStorage implements Storage {
     }
     this.size = 0
     this.snapshotBytes = buf.length
+    this.damage = undefined // the damaged bytes are gone with the old files
     this.stats.records = n
     this.stats.bytes = buf.length
     this.dirty = false
@@ -207,54 +227,34 @@ export class LogStorage implements Storage {
     return this.flushing
   }
 
-  /** Read snapshot then log; at open, cut a damaged log tail. */
+  /** Read snapshot then log; at open, cut a torn log tail and take note of damage. */
   private read (atOpen: boolean): Loaded {
-    const clock: ClockJSON = {}
-    const seen = new VectorClock()
-    const updates: Update[] = []
-    let records = 0
-    let snapBytes = 0
     const snapPath = join(this.dir, SNAPSHOT)
-    if (this.f.existsSync(snapPath)) {
-      const buf = this.f.readFileSync(snapPath)
-      const scan = scanRecords(buf)
-      const parsed = parseAll(scan.payloads)
-      if (scan.validEnd !== buf.length || parsed.bad) {
-        throw new GrapevineError('ERR_STORE_CORRUPT', `snapshot in ${this.dir} is damaged`, { dir: this.dir })
-      }
-      snapBytes = buf.length
-      for (const c of parsed.clocks) mergeClock(clock, seen, c)
-      for (const u of parsed.updates) { updates.push(u); seen.advance(u[2], u[1]) }
-      records += parsed.updates.length
-    }
+    const snap = this.f.existsSync(snapPath) ? this.f.readFileSync(snapPath) : undefined
     let buf = this.f.readFileSync(join(this.dir, LOG))
     if (!atOpen) buf = buf.subarray(0, this.size)
-    const scan = scanRecords(buf)
-    const parsed = parseAll(scan.payloads)
-    const validEnd = parsed.bad ? parsed.validBytes : scan.validEnd
-    if (atOpen && validEnd < buf.length) {
-      // A torn or damaged tail: keep exactly the whole records before it.
-      try {
-        this.f.ftruncateSync(this.fd, validEnd)
-        this.f.fsyncSync(this.fd)
-      } catch (err) {
-        throw storageError(err, 'truncate damaged tail')
-      }
-      this.stats.truncatedBytes = buf.length - validEnd
-    }
-    for (const u of parsed.updates) {
-      // Records a crash mid-compaction left behind are already in the snapshot.
-      if (!seen.isNewer(u[2], u[1])) continue
-      updates.push(u)
-      seen.advance(u[2], u[1])
-    }
-    records += parsed.updates.length
+    const got = readLog(snap, buf)
     if (atOpen) {
-      this.size = validEnd
-      this.snapshotBytes = snapBytes
-      this.stats.records = records
-      this.stats.bytes = snapBytes + validEnd
+      if (got.damage !== undefined && this.onCorrupt === 'refuse') throw corruptError(`store ${this.dir}`, got.damage)
+      if (got.logValidEnd < buf.length) {
+        // A torn tail: keep exactly the whole records before it.
+        try {
+          this.f.ftruncateSync(this.fd, got.logValidEnd)
+          this.f.fsyncSync(this.fd)
+        } catch (err) {
+          throw storageError(err, 'truncate torn tail')
+        }
+        this.stats.truncatedBytes = buf.length - got.logValidEnd
+      }
+      this.size = got.logValidEnd
+      this.snapshotBytes = snap?.length ?? 0
+      this.damage = got.damage
+      this.stats.records = got.records
+      this.stats.bytes = this.snapshotBytes + got.logValidEnd
+      this.stats.recordsLost = got.damage?.recordsLost ?? 0
+      this.stats.bytesSkipped = got.damage?.bytesSkipped ?? 0
     }
-    return { updates, clock, reserved: 0 }
+    const loaded: Loaded = { updates: got.updates, clock: got.clock, reserved: 0 }
+    return got.damage === undefined ? loaded : { ...loaded, damage: got.damage }
   }
 }

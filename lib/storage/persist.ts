@@ -3,7 +3,23 @@ import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import type { Replica } from '../replica/replica'
 import type { Update } from '../wire/types'
-import { type Storage, storageError } from './types'
+import { type HealReport, HeldBack } from './held'
+import { type Storage, type StoreDamage, corruptError, storageError } from './types'
+
+/** The origin `persist()` gives held records it hands to the replica: already stored. */
+const HELD = Symbol('held')
+
+/** The part of a replica stream `persist()` watches to know when a peer has sent its history. */
+interface PeerStream {
+  readonly synced: boolean
+  readonly peerHeader: { readonly clock?: unknown } | undefined
+  once (event: 'synced' | 'close', fn: () => void): unknown
+}
+
+function isPeerStream (v: unknown): v is PeerStream {
+  return typeof v === 'object' && v !== null && typeof (v as { once?: unknown }).once === 'function' &&
+    typeof (v as { synced?: unknown }).synced === 'boolean' && 'peerHeader' in v
+}
 
 /** Options of `persist(replica, storage, opts)`. */
 export interface PersistOptions {
@@ -21,14 +37,21 @@ export interface PersistOptions {
  * A replica bound to a store. Events: `'error'` (a coded GrapevineError)
  * when storing a peer's update fails (a local write that cannot be stored
  * throws from the write call instead), `'compact'` (records) after each
- * compaction.
+ * compaction, `'corrupt'` (ERR_STORE_CORRUPT, the `StoreDamage` in its
+ * `details`) once, just after `persist()` resolves, if the store was
+ * damaged, and `'healed'` (a `HealReport`) when the records held back
+ * because of that damage are restored.
  */
 export class Persistence extends EventEmitter {
   /** Updates read back from the store when it was opened. */
   readonly loaded: number
   /** The last storage error, also emitted as 'error' when someone listens. */
   error: GrapevineError | undefined
+  /** Damage the store found at open (also emitted as 'corrupt'), or undefined. */
+  readonly damage: StoreDamage | undefined
   private readonly unhook: () => void
+  private readonly watched = new WeakSet<object>()
+  private held: HeldBack | undefined
   private readonly ratio: number | false
   private readonly min: number
   private threshold: number
@@ -37,9 +60,11 @@ export class Persistence extends EventEmitter {
   private closed = false
 
   /** @internal use `persist()` */
-  constructor (readonly replica: Replica, readonly storage: Storage, loaded: number, opts: PersistOptions) {
+  constructor (readonly replica: Replica, readonly storage: Storage, loaded: number, opts: PersistOptions, damage?: StoreDamage, held?: HeldBack) {
     super()
     this.loaded = loaded
+    this.damage = damage
+    this.held = held !== undefined && held.size > 0 ? held : undefined
     this.ratio = opts.compactRatio ?? 2
     this.min = opts.compactMin ?? 1000
     // The live size is unknown until counted: the first append past compactMin counts it.
@@ -52,9 +77,28 @@ export class Persistence extends EventEmitter {
     return this.storage.flush()
   }
 
-  /** Replace the store's content by the replica's live state now. */
+  /** Records held back after damage, waiting for a peer's history (0 once restored). */
+  get heldBack (): number {
+    return this.held?.records ?? 0
+  }
+
+  /**
+   * Replace the store's content by the replica's live state now. Records
+   * still held back are restored first (as `release()`): a compaction would
+   * otherwise drop them, and with them the trace of the damage.
+   */
   compact (): Promise<void> {
+    if (this.held !== undefined) this.release()
     return this.compactWith([...this.replica.history(new VectorClock())])
+  }
+
+  /**
+   * Stop waiting for a peer: restore the records held back after damage
+   * now (the replica's clock then claims whatever hole remains). Returns
+   * the report also emitted as 'healed', or undefined if nothing was held.
+   */
+  release (): HealReport | undefined {
+    return this.restoreHeld(undefined)
   }
 
   /** Stop storing, flush and close the store. The replica itself stays usable. */
@@ -67,6 +111,8 @@ export class Persistence extends EventEmitter {
   }
 
   private store (update: Update, origin: unknown): void {
+    if (origin === HELD) return // read from this store: already in it
+    if (this.held !== undefined && isPeerStream(origin)) this.watch(origin)
     const local = origin === undefined && update[2] === this.replica.id
     try {
       // Before anything can reach a stream: never reuse a timestamp a peer saw.
@@ -100,8 +146,56 @@ export class Persistence extends EventEmitter {
     return this.compacting
   }
 
+  /** @internal Emit 'corrupt' once the caller can listen; compact if nothing is held back. */
+  reportDamage (): void {
+    if (this.damage === undefined) return
+    const err = corruptError(`the store of ${this.replica.id}`, this.damage)
+    setImmediate(() => this.emit('corrupt', err))
+    // Nothing to wait for: rewrite the store without the damage now.
+    if (this.held === undefined && this.ratio !== false) this.compact().catch((e: unknown) => this.fail(e))
+  }
+
+  /** Once this peer has sent its history, restore what was held back. */
+  private watch (stream: PeerStream): void {
+    if (this.watched.has(stream)) return
+    this.watched.add(stream)
+    const done = (): void => {
+      let clock: VectorClock | undefined
+      try { clock = VectorClock.fromJSON(stream.peerHeader?.clock) } catch { clock = new VectorClock() }
+      this.restoreHeld(clock)
+    }
+    if (stream.synced) queueMicrotask(done)
+    else stream.once('synced', done)
+  }
+
+  private restoreHeld (peer: VectorClock | undefined): HealReport | undefined {
+    const held = this.held
+    if (held === undefined || this.closed) return undefined
+    this.held = undefined
+    const out = held.release(peer)
+    let restored = 0
+    for (const u of out.updates) {
+      try {
+        // Through receive(): published, so peers that lack them get them too.
+        const r = this.replica.receive(u, HELD)
+        if (r.status === 'applied') restored++
+        else if (r.status === 'rejected' && this.replica.restore(u)) restored++
+      } catch (err) {
+        // An application listener threw: the update is applied; report, go on.
+        this.fail(err)
+      }
+    }
+    for (const [s, ts] of out.claims) this.replica.clock.advance(s, ts)
+    const report: HealReport = { filled: out.filled, unfilled: out.unfilled, restored }
+    this.emit('healed', report)
+    // The damage has served its purpose: rewrite the store without it.
+    if (this.ratio !== false) this.compact().catch((err: unknown) => this.fail(err))
+    return report
+  }
+
   private maybeCompact (): void {
     if (this.closed || this.compacting !== undefined || this.ratio === false) return
+    if (this.held !== undefined) return // would drop the held records: see compact()
     const snapshot = [...this.replica.history(new VectorClock())]
     if (this.storage.stats.records > Math.max(this.min, this.ratio * snapshot.length)) {
       this.compactWith(snapshot).catch((err: unknown) => this.fail(err))
@@ -143,20 +237,22 @@ async function bind (replica: Replica, storage: Storage, opts: PersistOptions): 
   if (replica.streams > 0) invalidArgument('persist() must run before the replica has streams')
   const loaded = await storage.load()
   if (replica.streams > 0) invalidArgument('a stream was created while persist() was loading')
+  const damage = loaded.damage
+  const held = damage !== undefined ? new HeldBack(damage, replica.id) : undefined
   const stored = VectorClock.fromJSON(loaded.clock)
   for (const u of loaded.updates) {
-    replica.restore(u)
     stored.advance(u[2], u[1])
+    if (held?.hold(u) !== true) replica.restore(u)
   }
   // Sources whose updates were all superseded before a compaction still count as seen.
   let maxTs = loaded.reserved
   for (const [source, ts] of stored) {
-    replica.clock.advance(source, ts)
+    replica.clock.advance(source, held !== undefined ? held.cap(source, ts) : ts)
     if (ts > maxTs) maxTs = ts
   }
-  // Never issue at or below anything stored, reserved or covered by the clock.
+  // Never issue at or below anything stored (held records included), reserved or covered by the clock.
   replica.observeOwnClock(maxTs)
-  const p = new Persistence(replica, storage, loaded.updates.length, opts)
+  const p = new Persistence(replica, storage, loaded.updates.length, opts, damage, held)
   const missing = [...replica.history(stored)]
   try {
     if (missing.length > 0) await storage.append(missing)
@@ -164,5 +260,6 @@ async function bind (replica: Replica, storage: Storage, opts: PersistOptions): 
     await p.close().catch(() => {}) // unhook: nothing stores for this replica any more
     throw err
   }
+  p.reportDamage()
   return p
 }

@@ -1,34 +1,47 @@
 import { VectorClock } from '../clock/vector-clock'
-import { type ClockJSON, type SourceId, type Update, isSourceId, isTimestamp } from '../wire/types'
-import { HEADER_BYTES } from './frame'
+import { type ClockJSON, type SourceId, type Timestamp, type Update, isSourceId, isTimestamp } from '../wire/types'
 
 // Decoding the log's record payloads, free of I/O.
 
-/** Records decoded from a scan: updates, clock records, and where decoding stopped. */
-export interface Parsed { updates: Update[], clocks: ClockJSON[], bad: boolean, validBytes: number }
+/** A decoded record: an update, or a compaction's clock. */
+export type StoredRecord = { update: Update } | { clock: ClockJSON }
 
-/** Decode payloads until the first one that is not a record we wrote. */
-export function parseAll (payloads: Buffer[]): Parsed {
-  const out: Parsed = { updates: [], clocks: [], bad: false, validBytes: 0 }
+/** Bytes a record payload starts with (`[` of an update, `{` of a clock record). */
+export const RECORD_FIRST_BYTES: readonly number[] = [0x5B, 0x7B]
+
+/** Decode every payload, or undefined if one is not a record we wrote. */
+export function decodeAll (payloads: readonly Buffer[]): StoredRecord[] | undefined {
   const values = parseMany(payloads)
-  for (let i = 0; i < payloads.length; i++) {
-    const v = values !== undefined ? values[i] : parseOne(payloads[i] as Buffer)
-    if (isStoredUpdate(v)) out.updates.push(v)
-    else if (isClockRecord(v)) out.clocks.push(v.clock)
-    else { out.bad = true; return out }
-    out.validBytes += (payloads[i] as Buffer).length + HEADER_BYTES
+  if (values === undefined) return undefined
+  const out: StoredRecord[] = []
+  for (const v of values) {
+    const r = toRecord(v)
+    if (r === undefined) return undefined
+    out.push(r)
   }
   return out
 }
 
-const BAD = Symbol('bad')
+/** Decode one payload (undefined if it is not a record we wrote). */
+export function decodeOne (p: Buffer): StoredRecord | undefined {
+  let v: unknown
+  try { v = JSON.parse(p.toString('utf8')) } catch { return undefined }
+  return toRecord(v)
+}
 
-function parseOne (p: Buffer): unknown {
-  try { return JSON.parse(p.toString('utf8')) } catch { return BAD }
+/** True when `p` is a record we wrote: what resynchronisation requires of a frame. */
+export function isRecordPayload (p: Buffer): boolean {
+  return decodeOne(p) !== undefined
+}
+
+function toRecord (v: unknown): StoredRecord | undefined {
+  if (isStoredUpdate(v)) return { update: v }
+  if (isClockRecord(v)) return { clock: v.clock }
+  return undefined
 }
 
 /** One JSON.parse for all records (much faster than one per record); undefined if any is bad. */
-function parseMany (payloads: Buffer[]): unknown[] | undefined {
+function parseMany (payloads: readonly Buffer[]): unknown[] | undefined {
   if (payloads.length === 0) return []
   const parts: Buffer[] = [Buffer.from('[')]
   for (let i = 0; i < payloads.length; i++) {
@@ -57,12 +70,15 @@ function isClockRecord (v: unknown): v is { clock: ClockJSON } {
     typeof (v as { clock?: unknown }).clock === 'object' && (v as { clock?: unknown }).clock !== null
 }
 
+/** The entries of a stored clock record, skipping any that are not a valid clock. */
+export function clockEntries (c: ClockJSON): Array<[SourceId, Timestamp]> {
+  try { return [...VectorClock.fromJSON(c)] } catch { return [] }
+}
+
 /** Merge a stored clock record into `into` and `seen`. */
 export function mergeClock (into: ClockJSON, seen: VectorClock, c: ClockJSON): void {
-  let vc: VectorClock
-  try { vc = VectorClock.fromJSON(c) } catch { return }
-  for (const [s, ts] of vc) {
-    seen.advance(s as SourceId, ts)
+  for (const [s, ts] of clockEntries(c)) {
+    seen.advance(s, ts)
     const cur = Object.hasOwn(into, s) ? into[s] as number : 0
     if (cur < ts) Object.defineProperty(into, s, { value: ts, enumerable: true, writable: true, configurable: true })
   }

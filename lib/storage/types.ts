@@ -1,6 +1,6 @@
 import type { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
-import type { ClockJSON, Update } from '../wire/types'
+import type { ClockJSON, SourceId, Update } from '../wire/types'
 
 /** What a store hands back on load. */
 export interface Loaded {
@@ -10,6 +10,74 @@ export interface Loaded {
   readonly clock: ClockJSON
   /** Highest own timestamp reserved with `reserve()` (0 if none): issue past it. */
   readonly reserved: number
+  /** Set when the store found damage it could not read past silently (see docs/persistence.md). */
+  readonly damage?: StoreDamage
+}
+
+/** One damaged part of a store file that was skipped. */
+export interface DamagedRange {
+  /** The file, relative to the store (`log`, `snapshot`, a LevelDB `*.log`). */
+  readonly file: string
+  /** Byte offsets `[start, end)` of the damage, where the store knows them (the log store does). */
+  readonly start?: number
+  readonly end?: number
+  readonly bytes: number
+  /** Records lost in this range, where the store can tell; see `StoreDamage.exact`. */
+  readonly records?: number
+}
+
+/**
+ * A source that has records kept after a damaged range: the records lost
+ * there may include some of its, so what the store holds of it may have a
+ * hole between `intactTo` and `heldTo` (a vector clock cannot describe one).
+ */
+export interface AffectedSource {
+  readonly source: SourceId
+  /** The store holds every update of this source up to here, gap-free (0: none is certain). */
+  readonly intactTo: number
+  /** Lowest and highest timestamps of this source kept past `intactTo`. */
+  readonly heldFrom: number
+  readonly heldTo: number
+  /** Updates of this source kept past `intactTo`. */
+  readonly records: number
+}
+
+/** What a store found damaged when it was opened, and what it saved. */
+export interface StoreDamage {
+  /** Damaged ranges skipped, in file order. */
+  readonly ranges: readonly DamagedRange[]
+  /** Records lost: exact when `exact`, else a lower bound. */
+  readonly recordsLost: number
+  readonly exact: boolean
+  /** Bytes that could not be read (0 where the store cannot tell). */
+  readonly bytesSkipped: number
+  /** Records kept that lie after the first damage. */
+  readonly recordsKept: number
+  /** Sources whose stored updates may have a hole (see `AffectedSource`). */
+  readonly affected: readonly AffectedSource[]
+  /**
+   * LevelDB: per source, records its ledger says had reached the disk and
+   * that are not there (`newestStored` below `newestExpected`: its newest were lost).
+   */
+  readonly missing?: ReadonlyArray<{ readonly source: SourceId, readonly records: number, readonly newestStored: number, readonly newestExpected: number }>
+  /** LevelDB: its tables did not read, and its repair rebuilt them from the blocks that still did. */
+  readonly repaired?: boolean
+}
+
+/** The ERR_STORE_CORRUPT error describing `damage`, its facts in `details`. */
+export function corruptError (where: string, damage: StoreDamage): GrapevineError {
+  const lost = `${damage.exact ? '' : 'at least '}${damage.recordsLost} record${damage.recordsLost === 1 ? '' : 's'} lost`
+  return new GrapevineError('ERR_STORE_CORRUPT', `${where} is damaged: ${lost}, ${damage.recordsKept} kept after the damage`, {
+    where,
+    ranges: damage.ranges,
+    recordsLost: damage.recordsLost,
+    exact: damage.exact,
+    bytesSkipped: damage.bytesSkipped,
+    recordsKept: damage.recordsKept,
+    affected: damage.affected,
+    ...(damage.missing !== undefined ? { missing: damage.missing } : {}),
+    ...(damage.repaired === true ? { repaired: true } : {})
+  })
 }
 
 /** Size facts a store keeps, to decide when to compact. */
@@ -18,8 +86,12 @@ export interface StorageStats {
   records: number
   /** Bytes on disk, where known (the log); 0 otherwise. */
   bytes: number
-  /** Bytes cut off a damaged tail when the store was opened. */
+  /** Bytes of a torn tail cut off when the store was opened (a normal case, not reported). */
   truncatedBytes: number
+  /** Records lost to damage found at open (a lower bound when not exact; 0 if none). */
+  recordsLost: number
+  /** Damaged bytes skipped at open (0 if none, or where the store cannot tell). */
+  bytesSkipped: number
 }
 
 /**

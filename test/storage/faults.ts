@@ -1,5 +1,6 @@
 import { realFs } from '../../index'
-import type { FsLayer } from '../../index'
+import type { FsLayer, Update } from '../../index'
+import { encodeJSON } from '../../lib/storage/frame'
 
 /** The real file system, except that writes fail with ENOSPC while `full.on`. */
 export function fullableFs (full: { on: boolean }): FsLayer {
@@ -16,3 +17,10 @@ export function fullableFs (full: { on: boolean }): FsLayer {
   }
 }
 
+
+/** Byte offset where each record of a log written from `ups` (one append each) starts, then the end. */
+export function frameStarts (ups: readonly Update[]): number[] {
+  const out = [0]
+  for (const u of ups) out.push((out[out.length - 1] as number) + encodeJSON(u).length)
+  return out
+}

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, truncateSync } from 'node:fs'
+import { readFileSync, readdirSync, statSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { LevelStorage, classicLevelDb } from '../../index'
 import type { LevelDb, LevelOp } from '../../index'
@@ -16,11 +16,19 @@ function fullableDb (location: string, full: { on: boolean }): LevelDb {
   }
 }
 
-/** Tear the newest LevelDB write-ahead log (*.log), where recent writes live. */
+/**
+ * Tear the newest LevelDB write-ahead log (*.log), where recent writes live:
+ * `bytes` off the last batch of updates. close() ends the log with the
+ * `c!sync` marker batch of its flush, so the tear starts before that.
+ */
 function tearTail (dir: string, bytes: number): void {
   const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
   const log = join(dir, logs[logs.length - 1] as string)
-  truncateSync(log, Math.max(0, statSync(log).size - bytes))
+  const buf = readFileSync(log)
+  const marker = buf.lastIndexOf('c!sync')
+  // Log record header (7), batch header (12), value type (1), key length (1): where the marker batch starts.
+  const end = marker >= 0 ? marker - 21 : statSync(log).size
+  truncateSync(log, Math.max(0, end - bytes))
 }
 
 for (const sync of [false, true]) {
