@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events'
 import { VectorClock } from '../clock/vector-clock'
-import { invalidArgument } from '../errors/grapevine-error'
+import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import { Dialer, type DialerOptions } from '../net/dialer'
 import type { Link } from '../net/link'
 import { type NetOptions, dial } from '../net/serve'
 import type { Streamable } from '../stream/connect'
+import type { StreamHost } from '../replica/host'
 import type { ClockJSON, SourceId, Update } from '../wire/types'
-import { RELAY_TAG, decodeNotice } from './notices'
+import { RELAY_HEADER, RELAY_TAG, decodeNotice } from './notices'
 
 /** Options of `connectRelays()`. */
 export interface RelayClientOptions extends NetOptions, DialerOptions {
@@ -95,4 +96,47 @@ export class RelayClient extends EventEmitter {
 /** Keep `target` connected to one of `addresses` at a time (see RelayClient). */
 export function connectRelays (target: Streamable, addresses: readonly string[], opts: RelayClientOptions = {}): RelayClient {
   return new RelayClient(target, addresses, opts)
+}
+
+/** True when a stream header comes from a Redis relay. */
+export function isRelayHeader (header: unknown): boolean {
+  return header !== null && typeof header === 'object' && (header as Record<string, unknown>)[RELAY_HEADER] === 1
+}
+
+/**
+ * Dial a single-document Redis relay, send it what it lacks, and resolve
+ * once it said this replica's own writes (up to its latest) are in Redis;
+ * then close. Rejects with ERR_BACKEND if the relay closes first (it
+ * refused the write: Redis is down) or ERR_TIMEOUT after `timeoutMs`.
+ */
+export async function syncDurable (replica: Streamable & Pick<StreamHost, 'id' | 'clock'>, address: string, opts: NetOptions & { timeoutMs?: number } = {}): Promise<Link> {
+  const want = replica.clock.get(replica.id)
+  let ok: () => void = () => {}
+  const acked = new Promise<void>((resolve) => { ok = resolve })
+  const covers = (clock: unknown): boolean => clock !== null && typeof clock === 'object' && Number((clock as Record<string, unknown>)[replica.id] ?? 0) >= want
+  const l = await dial(replica, address, {
+    ...opts,
+    sideTag: RELAY_TAG,
+    onSideLine: (text) => {
+      const n = decodeNotice(text)
+      if (n?.kind === 'ack' && covers(n.clock)) ok()
+    }
+  })
+  // Nothing to send when the relay's clock already covers our writes: its header is the proof.
+  const fromHeader = (h: unknown): void => { if (covers((h as { clock?: unknown } | undefined)?.clock)) ok() }
+  if (l.stream.peerHeader !== undefined) fromHeader(l.stream.peerHeader)
+  else l.stream.once('header', fromHeader)
+  let timer: NodeJS.Timeout | undefined
+  const failed = new Promise<never>((_resolve, reject) => {
+    void l.closed.then(() => reject(new GrapevineError('ERR_BACKEND', `${address} closed before it confirmed the write is in Redis${l.error !== undefined ? `: ${l.error.message}` : ''}`)))
+    timer = setTimeout(() => reject(new GrapevineError('ERR_TIMEOUT', `${address} did not confirm the write within ${opts.timeoutMs ?? 10_000} ms`)), opts.timeoutMs ?? 10_000)
+  })
+  try {
+    await Promise.race([acked, failed])
+  } finally {
+    clearTimeout(timer)
+    l.close()
+    await l.closed
+  }
+  return l
 }

@@ -109,7 +109,7 @@ export class WriteGate implements StreamHost {
   /** Stop: what waits is dropped (its writers still hold it and resend it to the next relay). */
   close (): void {
     this.closed = true
-    for (const b of this.queue.splice(this.inFlight ? 1 : 0)) this.drop(b)
+    for (const b of this.queue.splice(this.inFlight ? 1 : 0)) this.waiting -= b.updates.length
   }
 
   private refuse (origin: unknown, err: GrapevineError): ReceiveResult {
@@ -132,10 +132,7 @@ export class WriteGate implements StreamHost {
       this.waiting++
     }
     let ack = b.acks.get(origin)
-    if (ack === undefined) {
-      b.acks.set(origin, ack = new Map())
-      this.intake.hold(origin)
-    }
+    if (ack === undefined) b.acks.set(origin, ack = new Map())
     if ((ack.get(source) ?? 0) < ts) ack.set(source, ts)
     if (!this.inFlight && !this.scheduled) {
       this.scheduled = true
@@ -166,10 +163,7 @@ export class WriteGate implements StreamHost {
         this.hooks.invalid(origin, new GrapevineError('ERR_LISTENER', `a listener threw while applying a stored update: ${err instanceof Error ? err.message : String(err)}`))
       }
     }
-    for (const [origin, ack] of b.acks) {
-      this.hooks.durable(origin, Object.fromEntries(ack))
-      this.intake.release(origin)
-    }
+    for (const [origin, ack] of b.acks) this.hooks.durable(origin, Object.fromEntries(ack))
     this.flush()
   }
 
@@ -178,13 +172,8 @@ export class WriteGate implements StreamHost {
     const e = err instanceof GrapevineError ? err : new GrapevineError('ERR_BACKEND', `append failed: ${String(err)}`, { kind: 'down' })
     // Everything behind the failed batch may continue a source it started: refuse all of it.
     for (const b of this.queue.splice(0)) {
+      this.waiting -= b.updates.length
       for (const origin of b.acks.keys()) this.intake.refuse(origin, e)
-      this.drop(b)
     }
-  }
-
-  private drop (b: Batch): void {
-    this.waiting -= b.updates.length
-    for (const origin of b.acks.keys()) this.intake.release(origin)
   }
 }

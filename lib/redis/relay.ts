@@ -135,7 +135,6 @@ export class RedisRelay extends EventEmitter {
       if (held === undefined) throw new GrapevineError('ERR_DISPOSED', 'relay is not started')
       stream = createReplicaStream(held.gate, o)
     }
-    this.holdEnd(stream)
     return stream
   }
 
@@ -193,21 +192,6 @@ export class RedisRelay extends EventEmitter {
       }
       if (!stream.destroyed) members.add(name, held.gate)
       return
-    }
-  }
-
-  /**
-   * The client's side ending (its `end()`, called by the socket pipe) is
-   * held until what it sent is stored, so the acknowledgement goes out
-   * before our side ends: a one-shot writer that waits for the close
-   * knows its write is in Redis.
-   */
-  private holdEnd (stream: ReplicaStream): void {
-    const end = stream.end.bind(stream)
-    // reason: Duplex.end has overloads a forwarding wrapper cannot name; pipe() calls it without arguments.
-    ;(stream as unknown as { end: (...args: unknown[]) => Duplex }).end = (...args: unknown[]) => {
-      void this.intake.settled(stream).then(() => { (end as (...a: unknown[]) => Duplex)(...args) })
-      return stream
     }
   }
 
