@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createClient } from '@redis/client'
+import type { createClient } from '@redis/client'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import type { Update } from '../wire/types'
 import { type DocKeys, type LogEntry, type Snapshot, SNAPSHOT_FIELDS, decodeSnapshot, decodeXread, encodeBatch } from './entries'
@@ -48,7 +48,9 @@ export class RedisBackend extends EventEmitter {
     if (!/^rediss?:\/\//.test(url)) invalidArgument(`a Redis URL starts with redis:// or rediss://, got ${JSON.stringify(url)}`)
     this.timeoutMs = opts.commandTimeoutMs ?? 5000
     const maxMs = opts.maxReconnectMs ?? 1000
-    const make = (name: string): Client => createClient({
+    // Loaded here, not at import: grapevine without Redis never pays for the client.
+    const redis = require('@redis/client') as typeof import('@redis/client')
+    const make = (name: string): Client => redis.createClient({
       url,
       name,
       RESP: 2,

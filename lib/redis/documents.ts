@@ -100,6 +100,18 @@ export class RedisDocuments extends EventEmitter {
     return p
   }
 
+  /** Compact `name` now (if this relay can take the lock); resolves to true when a snapshot was stored. */
+  async compactNow (name: string): Promise<boolean> {
+    const h = this.held.get(name)
+    if (h === undefined || this.compacting) return false
+    this.compacting = true
+    try {
+      return await this.compact(h.doc, true)
+    } finally {
+      this.compacting = false
+    }
+  }
+
   /** Start following the logs. */
   start (): void {
     this.loop ??= this.follow()
@@ -193,20 +205,20 @@ export class RedisDocuments extends EventEmitter {
     }
   }
 
-  private async compact (doc: RedisDocument): Promise<void> {
+  private async compact (doc: RedisDocument, force = false): Promise<boolean> {
     const begin = await this.backend.beginCompact(doc.keys, this.relayId, 60_000)
-    if (!begin.got || begin.seq > doc.snapSeq) {
+    if (!begin.got || (begin.seq > doc.snapSeq && !force)) {
       // Someone compacts or just did: count the tail from their snapshot and build nothing.
       doc.noteSnapshot(begin.seq, begin.total)
       if (begin.got) await this.backend.release(doc.keys, this.relayId)
       else doc.noteSnapshot(doc.seq, doc.total)
-      return
+      return false
     }
     const s = doc.snapshot()
-    if (await this.backend.compact(doc.keys, this.relayId, s.at, s.clock, s.updates)) {
-      doc.compacted(s)
-      this.emit('compact', doc.name, s.count)
-    }
+    if (!await this.backend.compact(doc.keys, this.relayId, s.at, s.clock, s.updates)) return false
+    doc.compacted(s)
+    this.emit('compact', doc.name, s.count)
+    return true
   }
 
   /** Redis lost batches (a crash before fsync): append our whole state again, so Redis holds it. */

@@ -154,6 +154,11 @@ export class RedisRelay extends EventEmitter {
     return server
   }
 
+  /** Compact a document now (the single one by default); true when a snapshot was stored. */
+  compact (name: string = this.single): Promise<boolean> {
+    return this.documents.compactNow(name)
+  }
+
   /** Current counters. */
   snapshotStats (): RelayStats {
     let pending = 0
