@@ -142,22 +142,7 @@ async function main (): Promise<void> {
     const before = await used(probe)
     const fill = await spawnRelays(redis, 1, 'big', ['--compact-min', '1000000000000'])
     all.push(...fill.procs)
-    const w = new Model('filler')
-    const c = connectRelays(w, fill.addrs)
-    const t0 = now()
-    const marks: number[] = []
-    for (let i = 0; i < KEYS; i++) {
-      w.set(`key-${i}`, { n: i, name: `user-${i}` })
-      if (i % 1000 === 999) {
-        // At most 20 000 updates ahead of the acknowledgements.
-        marks.push(w.clock.get(w.id))
-        const back = marks[marks.length - 21]
-        while (back !== undefined && !c.isDurable([undefined, back, w.id] as never)) await sleep(5)
-      }
-    }
-    while (!c.isDurable([undefined, w.clock.get(w.id), w.id] as never)) await sleep(10)
-    const fillMs = now() - t0
-    c.close()
+    const fillMs = await fillThrough(fill.addrs, KEYS, KEYS)
     const logOnly = await used(probe)
     const fromLog = await startTime(redis, 'big')
     const compactor = await RedisRelay.start({ redis: redis.url, prefix: 'big', compactMin: 1e12 })
@@ -167,6 +152,20 @@ async function main (): Promise<void> {
     await compactor.close()
     const compacted = await used(probe)
     const fromSnap = await startTime(redis, 'big')
+    // A hot document: many writes to few keys, with and without compaction.
+    const hotKeys = 1000
+    const hotWrites = KEYS
+    const m0 = await used(probe)
+    const hotOff = await spawnRelays(redis, 1, 'hotoff', ['--compact-min', '1000000000000'])
+    all.push(...hotOff.procs)
+    await fillThrough(hotOff.addrs, hotWrites, hotKeys, 2)
+    const m1 = await used(probe)
+    const hotOn = await spawnRelays(redis, 1, 'hoton')
+    all.push(...hotOn.procs)
+    await fillThrough(hotOn.addrs, hotWrites, hotKeys, 2)
+    await sleep(500)
+    const m2 = await used(probe)
+    const compactions = hotOn.procs[0]?.lines.filter((l) => l.type === 'compact').length ?? 0
     await probe.close()
     console.log(`\nfilled ${fmt(KEYS)} keys through a relay in ${(fillMs / 1000).toFixed(2)} s (${fmt(KEYS / (fillMs / 1000))} acknowledged updates/s)`)
     console.log('| new relay loads a document of ' + fmt(KEYS) + ' keys | median of 3 | read |')
@@ -177,10 +176,36 @@ async function main (): Promise<void> {
     console.log('|---|---:|')
     console.log(`| log only (${fmt(logOnly - before)} bytes) | ${((logOnly - before) / KEYS).toFixed(1)} |`)
     console.log(`| snapshot, log trimmed (${fmt(compacted - before)} bytes) | ${((compacted - before) / KEYS).toFixed(1)} |`)
+    console.log(`| hot document, ${fmt(hotWrites)} writes to ${fmt(hotKeys)} keys, no compaction (${fmt(m1 - m0)} bytes) | ${((m1 - m0) / hotKeys).toFixed(1)} |`)
+    console.log(`| same with compaction (default bound 10 000 updates; ${compactions} compactions; ${fmt(m2 - m1)} bytes) | ${((m2 - m1) / hotKeys).toFixed(1)} |`)
   } finally {
     await Promise.all(all.map((p) => p.kill()))
     await redis.destroy()
   }
+}
+
+/**
+ * Write `writes` updates over `keys` keys through a relay, at most `ahead`
+ * thousand ahead of its acks; ms until all are acked. Keep `ahead` under the
+ * stream's live queue (4 096) when keys repeat, or the writer's stream sends
+ * only the latest update of each key and the log never sees the rest.
+ */
+async function fillThrough (addrs: string[], writes: number, keys: number, ahead = 20): Promise<number> {
+  const w = new Model('filler')
+  const c = connectRelays(w, addrs)
+  const t0 = now()
+  const marks: number[] = []
+  for (let i = 0; i < writes; i++) {
+    w.set(`key-${i % keys}`, { n: i, name: `user-${i}` })
+    if (i % 1000 === 999) {
+      marks.push(w.clock.get(w.id))
+      const back = marks[marks.length - 1 - ahead]
+      while (back !== undefined && !c.isDurable([undefined, back, w.id] as never)) await sleep(5)
+    }
+  }
+  while (!c.isDurable([undefined, w.clock.get(w.id), w.id] as never)) await sleep(10)
+  c.close()
+  return now() - t0
 }
 
 /** Redis itself, measured like a relay (its CPU share matters on 2 cores). */
