@@ -10,6 +10,7 @@
 // reader share this process. The machine has 2 cores: the relays, Redis
 // and this process share them, so 3 relays cannot be 3 times 1.
 import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { Model, RedisRelay, connectRelays } from '../index'
 import type { RelayClient } from '../index'
 import { Proc } from '../test/helpers/cli-proc'
@@ -18,6 +19,7 @@ import { RedisServer, freePort } from '../test/redis/redis-server'
 const KEYS = Number(process.env.KEYS ?? 100_000)
 const SECONDS = Number(process.env.SECONDS ?? 5)
 const WRITERS = Number(process.env.WRITERS ?? 8)
+const RUNS = Number(process.env.RUNS ?? 3)
 const WINDOW = Number(process.env.WINDOW ?? 20_000) // updates in flight (written, not yet seen by the reader), all writers together
 const BURST = 50
 
@@ -118,23 +120,32 @@ async function main (): Promise<void> {
   const fmt = (x: number): string => Math.round(x).toLocaleString('en-US')
   try {
     console.log(`# Redis relay bench: ${WRITERS} writers, window ${WINDOW}, ${SECONDS} s per run, ${KEYS} keys for catch-up (appendfsync everysec)`)
-    const plain = await spawnPlain()
-    all.push(...plain.procs)
-    const base = await throughput(plain.addrs, plain.addrs[0] as string, plain.procs, 'plain')
-    for (const p of plain.procs) await p.kill()
-    const one = await spawnRelays(redis, 1, 'b1')
-    all.push(...one.procs)
-    const r1 = await throughput(one.addrs, one.addrs[0] as string, [...one.procs, ...redisProc(redis)], '1 relay')
-    for (const p of one.procs) await p.kill()
-    const three = await spawnRelays(redis, 3, 'b3')
-    all.push(...three.procs)
-    const r3 = await throughput(three.addrs, three.addrs[2] as string, [...three.procs, ...redisProc(redis)], '3 relays')
-    for (const p of three.procs) await p.kill()
-    console.log('| path | updates/s seen by the reader | vs plain relay |')
+    // Rounds interleave the three paths, so a burst of load elsewhere on the machine hits all of them.
+    const rates: Record<'base' | 'one' | 'three', number[]> = { base: [], one: [], three: [] }
+    for (let round = 0; round < RUNS; round++) {
+      const plain = await spawnPlain()
+      all.push(...plain.procs)
+      rates.base.push(await throughput(plain.addrs, plain.addrs[0] as string, plain.procs, 'plain'))
+      for (const p of plain.procs) await p.kill()
+      const one = await spawnRelays(redis, 1, `b1r${round}`)
+      all.push(...one.procs)
+      rates.one.push(await throughput(one.addrs, one.addrs[0] as string, [...one.procs, ...redisProc(redis)], '1 relay'))
+      for (const p of one.procs) await p.kill()
+      const three = await spawnRelays(redis, 3, `b3r${round}`)
+      all.push(...three.procs)
+      rates.three.push(await throughput(three.addrs, three.addrs[2] as string, [...three.procs, ...redisProc(redis)], '3 relays'))
+      for (const p of three.procs) await p.kill()
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+    const base = median(rates.base)
+    const r1 = median(rates.one)
+    const r3 = median(rates.three)
+    console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores)`)
+    console.log('| path | updates/s seen by the reader, median | vs plain relay |')
     console.log('|---|---:|---:|')
-    console.log(`| 1 plain relay, no Redis (baseline) | ${fmt(base)} | 1.00 |`)
-    console.log(`| 1 Redis relay | ${fmt(r1)} | ${(r1 / base).toFixed(2)} |`)
-    console.log(`| 3 Redis relays | ${fmt(r3)} | ${(r3 / base).toFixed(2)} |`)
+    console.log(`| 1 plain relay, no Redis (baseline) | ${fmt(base)} (runs: ${rates.base.map(fmt).join(', ')}) | 1.00 |`)
+    console.log(`| 1 Redis relay | ${fmt(r1)} (runs: ${rates.one.map(fmt).join(', ')}) | ${(r1 / base).toFixed(2)} |`)
+    console.log(`| 3 Redis relays | ${fmt(r3)} (runs: ${rates.three.map(fmt).join(', ')}) | ${(r3 / base).toFixed(2)} |`)
     console.log(`3 relays / 1 relay: ${(r3 / r1).toFixed(2)}`)
 
     // Catch-up of a new relay, and memory per key.
