@@ -35,6 +35,7 @@ export async function cmdRelay (args: Args, out: Output): Promise<void> {
   if (make === undefined) throw new UsageError(`relay serves --type ${Object.keys(MAKERS).join(', ')}; got "${typeName}"`)
   const listen = flag(args, 'listen', 'tcp://127.0.0.1:0').split(',').filter((a) => a !== '')
   const bucket = args.flags.get('bucket') === true
+  out.info(`connecting to ${redis} (waiting while it is down)`)
   const relay = await serveWithRedis(listen, {
     redis,
     bucket,

@@ -41,6 +41,7 @@ export class RedisBackend extends EventEmitter {
   private readonly timeoutMs: number
   private readerId: number | undefined
   private isUp = false
+  private state: 'new' | 'up' | 'down' = 'new'
   private closedFlag = false
 
   constructor (readonly url: string, opts: BackendOptions = {}) {
@@ -169,7 +170,9 @@ export class RedisBackend extends EventEmitter {
   }
 
   private setUp (up: boolean, cause?: unknown): void {
-    if (this.closedFlag || up === this.isUp) return
+    // A first failure counts as a transition too, so a relay started while Redis is down says so.
+    if (this.closedFlag || this.state === (up ? 'up' : 'down')) return
+    this.state = up ? 'up' : 'down'
     this.isUp = up
     if (up) this.emit('up')
     else this.emit('down', backendError('lost the connection to Redis', cause))

@@ -157,7 +157,14 @@ export class RedisDocuments extends EventEmitter {
   /** Apply entries read from a log; on a gap load the snapshot that replaced them. */
   private async take (doc: RedisDocument, entries: Parameters<RedisDocument['apply']>[0]): Promise<void> {
     const r = doc.apply(entries)
-    for (const err of r.errors) this.fail(err)
+    const gate = this.held.get(doc.name)?.gate
+    for (const err of r.errors) {
+      // A refusal of an update this relay is appending right now goes to the stream that sent it.
+      const { source, ts } = err.details
+      const sender = gate !== undefined && typeof source === 'string' && typeof ts === 'number' ? gate.senderOf(source, ts) : undefined
+      if (sender !== undefined) this.events.invalid(sender, err)
+      else this.fail(err)
+    }
     if (r.gap) {
       const snap = await this.backend.snapshot(doc.keys)
       if (snap !== undefined) doc.applySnapshot(snap)

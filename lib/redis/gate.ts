@@ -57,6 +57,8 @@ const APPLIED: ReceiveResult = { status: 'applied' }
 export class WriteGate implements StreamHost {
   private readonly queue: Batch[] = []
   private inFlight = false
+  /** Who sent each update of the batch in flight: its refusal may come from the log before the append's reply. */
+  private senders = new Map<string, unknown>()
   private scheduled = false
   private closed = false
   private waiting = 0
@@ -106,6 +108,16 @@ export class WriteGate implements StreamHost {
     return APPLIED
   }
 
+  /**
+   * The stream that sent update `ts` of `source` in the batch being
+   * appended, if any. Redis may hand the batch to this relay's log reader
+   * before the append's reply arrives, so the reader, not the gate, may be
+   * the one to apply (or refuse) it first.
+   */
+  senderOf (source: string, ts: number): unknown {
+    return this.senders.get(`${ts} ${source}`)
+  }
+
   /** Stop: what waits is dropped (its writers still hold it and resend it to the next relay). */
   close (): void {
     this.closed = true
@@ -146,11 +158,13 @@ export class WriteGate implements StreamHost {
     const b = this.queue[0]
     if (b === undefined) return
     this.inFlight = true
+    this.senders = new Map(b.updates.map((u, i) => [`${u[1]} ${u[2]}`, b.origins[i]]))
     this.hooks.append(b.updates).then(() => this.stored(b), (err: unknown) => this.failed(err))
   }
 
   private stored (b: Batch): void {
     this.inFlight = false
+    this.senders.clear()
     this.queue.shift()
     this.waiting -= b.updates.length
     for (let i = 0; i < b.updates.length; i++) {
@@ -169,6 +183,7 @@ export class WriteGate implements StreamHost {
 
   private failed (err: unknown): void {
     this.inFlight = false
+    this.senders.clear()
     const e = err instanceof GrapevineError ? err : new GrapevineError('ERR_BACKEND', `append failed: ${String(err)}`, { kind: 'down' })
     // Everything behind the failed batch may continue a source it started: refuse all of it.
     for (const b of this.queue.splice(0)) {

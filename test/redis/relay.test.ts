@@ -3,6 +3,7 @@ import { Bucket } from '../../lib/bucket/bucket'
 import { GrapevineError } from '../../lib/errors/grapevine-error'
 import { Model } from '../../lib/models/model'
 import { dial } from '../../lib/net/serve'
+import { openSocket } from '../../lib/net/transports'
 import { connectRelays } from '../../lib/redis/client'
 import { docKeys } from '../../lib/redis/entries'
 import { makeCert } from '../helpers/certs'
@@ -162,6 +163,34 @@ test('with Redis down relays serve what they hold, report ERR_BACKEND and refuse
   } finally {
     await closeAll(rs, [a.client, c.client])
     await own.destroy()
+  }
+})
+
+test('an update the data type refuses is stored, then applied by no relay and reported on the stream that sent it', async (t) => {
+  const redis = await redisFor(t, test)
+  const rs = await relays(redis, 2)
+  const [r0, r1] = rs as [NonNullable<typeof rs[0]>, NonNullable<typeof rs[0]>]
+  const errors: string[] = []
+  r1.on('error', (e: GrapevineError) => errors.push(e.code))
+  const sock = await openSocket(r0.servers[0]?.address as string)
+  const b = client('b', [r1.servers[0]?.address as string])
+  try {
+    await until(() => (r0.servers[0]?.links.size ?? 0) === 1, 5000, 'the raw link')
+    const relayStream = [...(r0.servers[0]?.links ?? [])][0]?.stream
+    const seen = relayStream !== undefined ? once<GrapevineError>(relayStream, 'invalid', 10_000) : Promise.reject(new Error('no stream'))
+    sock.write(JSON.stringify({ id: 'raw', clock: {} }) + '\n')
+    sock.write(JSON.stringify([42, Date.now(), 'raw']) + '\n') // a Model change must be [key, value]
+    sock.write(JSON.stringify([['ok', 1], Date.now() + 1, 'raw']) + '\n')
+    const err = await seen
+    t.equal(err.code, 'ERR_INVALID_UPDATE', 'the sender\'s stream gets ERR_INVALID_UPDATE')
+    await until(() => b.model.get('ok') === 1, 10_000, 'the good update')
+    t.deepEqual(r0.document<Model>()?.toJSON(), { ok: 1 }, 'the refused update changed nothing on its relay')
+    t.deepEqual(r1.document<Model>()?.toJSON(), { ok: 1 }, 'nor on another relay')
+    t.equal(r0.snapshotStats().invalid, 1, 'counted')
+    t.ok(errors.includes('ERR_INVALID_UPDATE'), 'the other relay reports it too')
+  } finally {
+    sock.destroy()
+    await closeAll(rs, [b.client])
   }
 })
 
