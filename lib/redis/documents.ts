@@ -121,6 +121,7 @@ export class RedisDocuments extends EventEmitter {
   async close (): Promise<void> {
     this.closed = true
     for (const h of this.held.values()) h.gate.close()
+    this.backend.unblock()
     await this.loop
   }
 
@@ -169,7 +170,7 @@ export class RedisDocuments extends EventEmitter {
       const snap = await this.backend.snapshot(doc.keys)
       if (snap !== undefined) doc.applySnapshot(snap)
     }
-    if (r.lost) void this.heal(doc)
+    if (r.lost) this.heal(doc).catch((err: unknown) => this.fail(backendError('putting a lost document back failed', err)))
   }
 
   private async follow (): Promise<void> {

@@ -65,6 +65,7 @@ export class RedisRelay extends EventEmitter {
   readonly stats: RelayStats = { documents: 0, links: 0, pending: 0, acks: 0, refused: 0, invalid: 0 }
   private readonly intake: Intake
   private readonly links = new Map<unknown, Link>()
+  private readonly open = new Set<ReplicaStream>()
   private readonly bucket: boolean
   private readonly single: string
   private readonly maxDocuments: number
@@ -135,6 +136,8 @@ export class RedisRelay extends EventEmitter {
       if (held === undefined) throw new GrapevineError('ERR_DISPOSED', 'relay is not started')
       stream = createReplicaStream(held.gate, o)
     }
+    this.open.add(stream)
+    stream.once('close', () => this.open.delete(stream))
     return stream
   }
 
@@ -171,6 +174,7 @@ export class RedisRelay extends EventEmitter {
     if (this.closedFlag) return
     this.closedFlag = true
     await Promise.all(this.servers.map((s) => s.close()))
+    for (const s of [...this.open]) s.destroy()
     await this.documents.close()
     await this.backend.close()
   }
