@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import type { Replica, ReplicaOptions } from '../replica/replica'
 import type { ClockJSON, Update } from '../wire/types'
@@ -155,8 +154,8 @@ export class RedisDocuments extends EventEmitter {
     }
   }
 
-  /** Apply entries read from a log; on a gap load the snapshot that replaced them. */
-  private async take (doc: RedisDocument, entries: Parameters<RedisDocument['apply']>[0]): Promise<void> {
+  /** Apply entries read from a log; on a gap load the snapshot that replaced them; on a loss put the document back. */
+  private async take (doc: RedisDocument, entries: Parameters<RedisDocument['apply']>[0], healing = false): Promise<void> {
     const r = doc.apply(entries)
     const gate = this.held.get(doc.name)?.gate
     for (const err of r.errors) {
@@ -170,7 +169,34 @@ export class RedisDocuments extends EventEmitter {
       const snap = await this.backend.snapshot(doc.keys)
       if (snap !== undefined) doc.applySnapshot(snap)
     }
-    if (r.lost) this.heal(doc).catch((err: unknown) => this.fail(backendError('putting a lost document back failed', err)))
+    if (r.lost && !healing) await this.heal(doc)
+  }
+
+  /**
+   * Redis lost batches of `doc` (a crash before fsync): later batches may
+   * now follow a hole, which readers of the log alone would never fill
+   * (they skip the lost updates as old once a later one of the same source
+   * is applied). Appending them again cannot help for the same reason; a
+   * snapshot can: merge Redis's snapshot, read the log to its end, and store
+   * our whole state as the snapshot there. Runs inside the log reader, so
+   * no other read of the logs interleaves with it.
+   */
+  private async heal (doc: RedisDocument): Promise<void> {
+    this.emit('lost', doc.name)
+    this.fail(new GrapevineError('ERR_BACKEND', `Redis lost batches of ${JSON.stringify(doc.name)}; storing this relay's state as its snapshot`, { kind: 'lost', doc: doc.name }))
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const snap = await this.backend.snapshot(doc.keys)
+      if (snap !== undefined) doc.applySnapshot(snap)
+      for (;;) {
+        const entries = await this.backend.readFrom(doc.keys, doc.cursor, this.readCount)
+        if (entries.length === 0) break
+        await this.take(doc, entries, true)
+      }
+      if (await this.compact(doc, true)) return
+      // Someone holds the lock or stored a newer snapshot: merge theirs and try again.
+      await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)))
+    }
+    this.fail(new GrapevineError('ERR_BACKEND', `could not store ${JSON.stringify(doc.name)} back into Redis`, { kind: 'lost', doc: doc.name }))
   }
 
   private async follow (): Promise<void> {
@@ -227,15 +253,6 @@ export class RedisDocuments extends EventEmitter {
     doc.compacted(s)
     this.emit('compact', doc.name, s.count)
     return true
-  }
-
-  /** Redis lost batches (a crash before fsync): append our whole state again, so Redis holds it. */
-  private async heal (doc: RedisDocument): Promise<void> {
-    this.emit('lost', doc.name)
-    this.fail(new GrapevineError('ERR_BACKEND', `Redis lost batches of ${JSON.stringify(doc.name)}; appending this relay's state again`, { kind: 'lost', doc: doc.name }))
-    const all = [...doc.replica.history(new VectorClock())]
-    const size = this.opts.maxBatch ?? 2048
-    for (let i = 0; i < all.length; i += size) await this.backend.append(doc.keys, this.relayId, all.slice(i, i + size))
   }
 
   private fail (err: GrapevineError): void {

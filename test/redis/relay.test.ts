@@ -194,6 +194,36 @@ test('an update the data type refuses is stored, then applied by no relay and re
   }
 })
 
+test('when Redis loses a document\'s batches, the relays notice the numbering going back and store what they hold as its snapshot', async (t) => {
+  const redis = await redisFor(t, test)
+  const prefix = freshPrefix()
+  const rs = await relays(redis, 2, { prefix })
+  const a = client('a', [rs[0]?.servers[0]?.address as string])
+  const lost: string[] = []
+  for (const r of rs) r.on('error', (e: GrapevineError) => { if (e.details.kind === 'lost') lost.push(e.code) })
+  try {
+    for (let i = 0; i < 20; i++) a.model.set(`k${i}`, i)
+    await until(() => rs.every((r) => r.document<Model>()?.size === 20), 10_000, 'stored and read by both')
+    // What a Redis crash without fsync does to the document: its newest batches are gone.
+    const keys = docKeys(prefix, 'default')
+    await rs[0]?.backend.command(['DEL', keys.log, keys.meta])
+    a.model.set('after', 1)
+    await until(() => lost.length > 0, 10_000, 'the loss is noticed')
+    t.ok(lost.every((c) => c === 'ERR_BACKEND'), 'reported as ERR_BACKEND (kind lost)')
+    // Appending the lost updates again would not do: a reader would skip them as older than 'after'.
+    let stored = 0
+    await until(() => {
+      void rs[0]?.backend.command(['HGET', keys.snap, 'seq']).then((n) => { stored = Number(n) })
+      return stored >= 1
+    }, 10_000, 'a snapshot of the relay\'s state')
+    const [fresh] = await relays(redis, 1, { prefix })
+    t.equal(fresh?.document<Model>()?.size, 21, 'a relay started from Redis alone holds all 21 keys again')
+    if (fresh !== undefined) rs.push(fresh)
+  } finally {
+    await closeAll(rs, [a.client])
+  }
+})
+
 function lastOf (m: Model): never {
   return [undefined, m.clock.get(m.id), m.id] as never
 }
