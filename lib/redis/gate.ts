@@ -1,6 +1,6 @@
 import type { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
-import type { ReceiveResult, StreamHost, UpdateListener } from '../replica/host'
+import type { ReceiveResult, ReplicaWarning, StreamHost, UpdateListener } from '../replica/host'
 import type { Replica } from '../replica/replica'
 import type { ClockJSON, SourceId, Update } from '../wire/types'
 import type { Intake } from './intake'
@@ -25,7 +25,7 @@ export interface GateOptions {
   maxBatch?: number
   /** Updates waiting for Redis before writers are refused (load shedding). Default 100 000. */
   maxPending?: number
-  /** Wall clock, injectable for tests. Default `Date.now`. */
+  /** Wall clock, injectable for tests. Default: the replica's (it never steps back). */
   now?: () => number
 }
 
@@ -72,7 +72,7 @@ export class WriteGate implements StreamHost {
     this.maxDriftMs = opts.maxDriftMs ?? 60_000
     this.maxBatch = opts.maxBatch ?? 2048
     this.maxPending = opts.maxPending ?? 100_000
-    this.now = opts.now ?? Date.now
+    this.now = opts.now ?? (() => replica.wallNow())
   }
 
   get id (): SourceId { return this.replica.id }
@@ -86,6 +86,9 @@ export class WriteGate implements StreamHost {
   subscribe (listener: UpdateListener): () => void { return this.replica.subscribe(listener) }
   track (close: () => void): () => void { return this.replica.track(close) }
   observeOwnClock (ts: number): void { this.replica.observeOwnClock(ts) }
+  /** The wall clock client timestamps are judged against (a stream holds a too-early update until it passes). */
+  wallNow (): number { return this.now() }
+  streamWarning (event: ReplicaWarning, err: GrapevineError): void { this.replica.streamWarning(event, err) }
 
   /**
    * A client's update: old ones are dropped, far-future ones rejected; the

@@ -7,7 +7,7 @@ import { Model } from '../models/model'
 import type { Link } from '../net/link'
 import { type NetOptions, type ReplicaServer, serve } from '../net/serve'
 import { createId, type Replica } from '../replica/replica'
-import type { StreamHost } from '../replica/host'
+import type { ReplicaWarning, StreamHost } from '../replica/host'
 import { createReplicaStream, type ReplicaStream, type StreamOptions } from '../stream/replica-stream'
 import { type SourceId, isSourceId, sourceId } from '../wire/types'
 import { type BackendOptions, RedisBackend } from './backend'
@@ -52,7 +52,8 @@ export interface RelayStats {
  * serve it on any number of addresses, run as many relay processes as you
  * like against the same Redis, and a client connected to any of them sees
  * every write made through any other. Events: 'up' and 'down' (err) as
- * Redis comes and goes, 'compact' (name, updates), 'error' (a coded
+ * Redis comes and goes, 'compact' (name, updates), 'warning' (event,
+ * err) for a bucket stream's time warnings, 'error' (a coded
  * GrapevineError, only when listened to; also kept as `relay.error`).
  */
 export class RedisRelay extends EventEmitter {
@@ -128,7 +129,7 @@ export class RedisRelay extends EventEmitter {
     const o = { ...opts, headerFields: { ...opts.headerFields, [RELAY_HEADER]: 1 } }
     let stream: ReplicaStream
     if (this.bucket) {
-      const members = new Members(this.id)
+      const members = new Members(this.id, (event, err) => { if (this.listenerCount('warning') > 0) this.emit('warning', event, err) })
       stream = createBucketStream(members, o)
       stream.on('unknown', (name: string) => { void this.admit(members, stream, name) })
     } else {
@@ -239,7 +240,7 @@ class Members implements BucketStreamHost {
   private readonly members = new Map<string, StreamHost>()
   private readonly watchers = new Set<MembershipListener>()
 
-  constructor (readonly id: SourceId) {}
+  constructor (readonly id: SourceId, private readonly warn: (event: ReplicaWarning, err: GrapevineError) => void) {}
 
   get (name: string): StreamHost | undefined { return this.members.get(name) }
   entries (): Iterable<readonly [string, StreamHost]> { return this.members.entries() }
@@ -249,6 +250,8 @@ class Members implements BucketStreamHost {
   }
 
   track (): () => void { return () => {} }
+  wallNow (): number { return Date.now() }
+  streamWarning (event: ReplicaWarning, err: GrapevineError): void { this.warn(event, err) }
 
   add (name: string, host: StreamHost): void {
     if (this.members.has(name)) return
