@@ -9,7 +9,7 @@ export interface Args {
 }
 
 /** Flags that never take a value. */
-const BOOLEAN = new Set(['json', 'help', 'quiet', 'watch', 'no-stdin', 'version'])
+const BOOLEAN = new Set(['json', 'help', 'quiet', 'watch', 'no-stdin', 'version', 'bucket'])
 
 /** Parse `argv` (without node and script): `--k v`, `--k=v`, `-h`, repeated `--peer`. */
 export function parseArgs (argv: readonly string[]): Args {

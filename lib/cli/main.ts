@@ -4,6 +4,7 @@ import { type Args, UsageError, parseArgs } from './args'
 import { cmdDemo } from './demo'
 import { cmdClock, cmdGet, cmdStats, cmdWatch, cmdWrite } from './oneshot'
 import { Output } from './output'
+import { cmdRelay } from './relay'
 import { cmdServe } from './serve'
 import { getType, typeNames } from './types'
 
@@ -23,6 +24,10 @@ usage: grapevine <command> [options]
   clock              print --peer's vector clock
   stats              sync once with --peer and print the stream counters
   demo               several peers on loopback converge, then exit (--count N --writes N)
+  relay              a stateless relay whose documents live in Redis; run several, clients use any
+    --redis URL        the Redis to share (redis://127.0.0.1:6379)
+    --listen ADDR      where to listen (comma-separated for several: tcp://..,ws://..)
+    --bucket           serve many documents as a Bucket (default: one document, --doc NAME)
 
 common options:
   --type T           data type: ${typeNames().join(', ')} (default model)
@@ -47,6 +52,7 @@ async function run (args: Args, out: Output): Promise<void> {
     case 'clock': return await cmdClock(args, out)
     case 'stats': return await cmdStats(args, out)
     case 'demo': return await cmdDemo(args, out)
+    case 'relay': return await cmdRelay(args, out)
     case 'types': return out.result(typeNames().map((n) => ({ name: n, summary: getType(n).summary, set: getType(n).setUsage })))
     default: throw new UsageError(args.command === undefined ? 'no command given' : `unknown command "${args.command}"`)
   }

@@ -1,6 +1,7 @@
 import type { Replica } from '../replica/replica'
 import { dial } from '../net/serve'
 import type { Link } from '../net/link'
+import { isRelayHeader, syncDurable } from '../redis/client'
 import { type Args, UsageError, flag, tlsFlags } from './args'
 import { type Output, showProgress } from './output'
 import { type CliType, getType } from './types'
@@ -46,15 +47,18 @@ export async function cmdGet (args: Args, out: Output): Promise<void> {
 export async function cmdWrite (args: Args, out: Output, del: boolean): Promise<void> {
   const { type, replica, addr } = setup(args, out)
   // Read first, so our write is causally after what the peer holds.
-  await syncOnce(out, replica, addr, args)
+  const first = await syncOnce(out, replica, addr, args)
   if (del) {
     if (type.delete === undefined) throw new UsageError(`--type ${type.name} has no delete`)
     type.delete(replica, args.positional)
   } else {
     type.set(replica, args.positional)
   }
-  await syncOnce(out, replica, addr, args)
-  out.event('ack', { peer: addr, clock: replica.getClock() }, `ok: ${addr} has it`)
+  // A Redis relay says when the write is in Redis; wait for that rather than for its close.
+  const relay = isRelayHeader(first.stream.peerHeader)
+  if (relay) await syncDurable(replica, addr, { tls: tlsFlags(args) })
+  else await syncOnce(out, replica, addr, args)
+  out.event('ack', { peer: addr, clock: replica.getClock(), durable: relay }, relay ? `ok: ${addr} stored it in Redis` : `ok: ${addr} has it`)
 }
 
 /** `clock`: print the peer's vector clock (from its header: every source it has seen). */

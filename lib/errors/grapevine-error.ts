@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'ERR_STORE_CORRUPT'
   /** The store was used after `close()`. */
   | 'ERR_STORE_CLOSED'
+  /** A relay's shared backend (Redis) is unreachable, refused a command or holds damaged data: writes are refused, not acknowledged. */
+  | 'ERR_BACKEND'
   /** A Reducer spec breaks a rule (commutative, idempotent, pure, JSON state); see Reducer.check. */
   | 'ERR_REDUCER_RULE'
   /** A listener of the application threw while a peer's update was applied (the original is `cause`). */
