@@ -6,7 +6,7 @@ import { Session } from '../session/session'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
 import { decodeMessage } from '../wire/messages'
 import type { Update } from '../wire/types'
-import { BINARY_CODEC } from '../wire/binary-frames'
+import { BINARY_CODEC, DEFAULT_CODECS } from '../wire/binary-frames'
 import type { ReplicaStream, StreamOptions } from './options'
 import { emptyStats } from './stats'
 import { createShell } from './shell'
@@ -38,7 +38,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const header: Record<string, unknown> = { ...opts.headerFields, id: host.id, clock: host.clock.toJSON() }
   if (opts.meta !== undefined) header.meta = opts.meta
   // Binary frames only when both headers offer them; until then, JSON lines.
-  const offersBinary = opts.codecs?.includes(BINARY_CODEC) === true
+  const offersBinary = (opts.codecs ?? (opts.startClock === undefined ? DEFAULT_CODECS : [])).includes(BINARY_CODEC)
   if (offersBinary) header.codecs = [BINARY_CODEC]
   let switchToBinary = false
 

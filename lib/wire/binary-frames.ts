@@ -7,10 +7,18 @@ import { exceedsDepth, type FrameLimits, DEFAULT_LIMITS } from './line-decoder'
  */
 export const BINARY_CODEC = 'gv-bin/1'
 
+/**
+ * What a stream offers when its options name no codecs: the binary codec,
+ * used only if the peer offers it too (JSON lines otherwise).
+ */
+export const DEFAULT_CODECS: readonly string[] = [BINARY_CODEC]
+
 // Frame tag: high nibble is the kind, low nibble the flags of an update.
 const UPDATE = 0x10
 const SYNC_FRAME = 0x20
 const JSON_FRAME = 0x30
+/** Tag byte of a frame holding any other message as JSON text. */
+export const JSON_FRAME_TAG = JSON_FRAME
 // Update flags, bits 0-1: the shape of the change.
 const STR_VALUE = 0 // [key, string]
 const JSON_VALUE = 1 // [key, any JSON]
@@ -18,6 +26,37 @@ const DELETE = 2 // [key]
 const JSON_CHANGE = 3 // any change, as JSON text
 const F64_TS = 4 // timestamp as a float64, not a delta
 const SIGNED = 8 // a signature follows
+
+/** The JSON line a sender writes just before its first binary frame. */
+export const SWITCH_LINE: Buffer = Buffer.from(JSON.stringify(BINARY_CODEC) + '\n', 'utf8')
+
+/**
+ * True when `chunk`, a run of whole JSON lines from a grapevine encoder,
+ * holds the switch line: every byte after it is binary. Only the switch can
+ * make a line that is exactly `"gv-bin/1"` (updates, headers and notices
+ * start with a bracket; side lines carry a tag and a space).
+ */
+export function holdsSwitch (chunk: Buffer): boolean {
+  if (chunk.length < SWITCH_LINE.length) return false
+  if (chunk.subarray(0, SWITCH_LINE.length).equals(SWITCH_LINE)) return true
+  return chunk.indexOf(NL_SWITCH) >= 0
+}
+const NL_SWITCH = Buffer.concat([Buffer.from('\n'), SWITCH_LINE])
+
+/**
+ * One JSON frame holding `value` (a message protocol v1 peers ignore, such
+ * as a heartbeat `null` or a side line), for bytes inserted between the
+ * encoder's chunks once a stream is binary.
+ */
+export function jsonFrame (value: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(value), 'utf8')
+  const len = body.length + 1
+  const head: number[] = []
+  let n = len
+  while (n >= 0x80) { head.push((n % 0x80) | 0x80); n = Math.floor(n / 0x80) }
+  head.push(n, JSON_FRAME)
+  return Buffer.concat([Buffer.from(head), body])
+}
 
 /** Largest delta carried as a varint; beyond it the timestamp goes as a float64. */
 const MAX_DELTA = 2 ** 50
