@@ -1,5 +1,6 @@
 import { GrapevineError } from '../errors/grapevine-error'
 import { exceedsDepth, type FrameLimits, DEFAULT_LIMITS } from './line-decoder'
+import { isSourceId } from './types'
 
 /**
  * The name both peers put in their header's `codecs` list to offer the
@@ -78,8 +79,8 @@ export class FrameEncoder {
   encode (batch: readonly unknown[]): Buffer {
     this.pos = 0
     for (const m of batch) {
-      if (Array.isArray(m) && (m.length === 3 || m.length === 4) && typeof m[1] === 'number' && typeof m[2] === 'string') this.update(m)
-      else if (m === 'SYNC') this.end(this.begin(SYNC_FRAME))
+      if (Array.isArray(m) && (m.length === 3 || m.length === 4) && typeof m[1] === 'number' && typeof m[2] === 'string' && this.update(m)) continue
+      if (m === 'SYNC') this.end(this.begin(SYNC_FRAME))
       else {
         const at = this.begin(JSON_FRAME)
         this.raw(JSON.stringify(m))
@@ -89,15 +90,24 @@ export class FrameEncoder {
     return Buffer.from(this.buf.subarray(0, this.pos))
   }
 
-  private update (u: readonly unknown[]): void {
+  /**
+   * Encode an update frame; false (nothing written) when the update must go
+   * as a JSON frame instead: a signature that is not a string, or a source
+   * or signature with a lone surrogate (UTF-8 cannot carry it; JSON escapes it).
+   */
+  private update (u: readonly unknown[]): boolean {
     const change: unknown = u[0]
     const ts = u[1] as number
     const source = u[2] as string
     const sig: unknown = u[3]
+    if (u.length === 4 && (typeof sig !== 'string' || !wellFormed(sig))) return false
+    const known = this.sources.get(source)
+    if (known === undefined && !wellFormed(source)) return false
     let flags: number
-    if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 2) {
-      flags = typeof change[1] === 'string' ? STR_VALUE : JSON_VALUE
-    } else if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 1) {
+    // Strings go as UTF-8 only when well formed; otherwise the change goes as JSON text.
+    if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 2 && wellFormed(change[0])) {
+      flags = typeof change[1] !== 'string' ? JSON_VALUE : wellFormed(change[1]) ? STR_VALUE : JSON_CHANGE
+    } else if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 1 && wellFormed(change[0])) {
       flags = DELETE
     } else {
       flags = JSON_CHANGE
@@ -108,7 +118,6 @@ export class FrameEncoder {
     if (!asDelta) flags |= F64_TS
     if (typeof sig === 'string') flags |= SIGNED
     const at = this.begin(UPDATE | flags)
-    const known = this.sources.get(source)
     if (known !== undefined) {
       this.varint(known)
     } else {
@@ -134,6 +143,7 @@ export class FrameEncoder {
     }
     if (typeof sig === 'string') this.str(sig)
     this.end(at)
+    return true
   }
 
   /** Start a frame: one byte reserved for the length, then the tag. Returns where it starts. */
@@ -204,6 +214,12 @@ export class FrameEncoder {
   }
 }
 
+/** No lone surrogate: the string survives a trip through UTF-8. */
+function wellFormed (s: string): boolean {
+  // reason: String.prototype.isWellFormed is in Node 20 but not in the ES2022 lib this project compiles against.
+  return (s as unknown as { isWellFormed: () => boolean }).isWellFormed()
+}
+
 function varintSize (n: number): number {
   let size = 1
   while (n >= 0x80) { n = Math.floor(n / 0x80); size++ }
@@ -217,6 +233,7 @@ export interface BinaryLimits extends FrameLimits {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+const EMPTY = Buffer.alloc(0)
 
 /**
  * Splits bytes into binary frames and turns each back into the message the
@@ -234,6 +251,10 @@ export class FrameDecoder {
   private readonly sources: string[] = []
   private prevUnits = 0
   private readonly maxSources: number
+  /** The frame being read, and the read position in it. */
+  private buf: Buffer = EMPTY
+  private pos = 0
+  private end = 0
 
   constructor (private readonly limits: BinaryLimits = DEFAULT_LIMITS) {
     this.maxSources = limits.maxSources ?? 100_000
@@ -293,24 +314,30 @@ export class FrameDecoder {
   private body (buf: Buffer, start: number, end: number): unknown {
     if (start >= end) throw invalid('empty frame')
     const tag = buf[start] as number
-    const r = new Reader(buf, start + 1, end)
+    // The frame is read in place: no reader object per frame.
+    this.buf = buf
+    this.pos = start + 1
+    this.end = end
     let value: unknown
     switch (tag & 0xf0) {
       case SYNC_FRAME: value = 'SYNC'; break
-      case JSON_FRAME: value = this.json(r.rest()); break
-      case UPDATE: value = this.update(tag & 0x0f, r); break
+      case JSON_FRAME: value = this.json(this.rest(), 0); break
+      case UPDATE: value = this.update(tag & 0x0f); break
       default: throw invalid(`unknown frame kind ${tag >> 4}`)
     }
-    if (!r.done) throw invalid('trailing bytes in frame')
+    if (this.pos !== this.end) throw invalid('trailing bytes in frame')
     return value
   }
 
-  private update (flags: number, r: Reader): unknown[] {
-    const ref = r.varint()
+  private update (flags: number): unknown[] {
+    const ref = this.varint()
     let source: string
     if (ref === 0) {
       if (this.sources.length >= this.maxSources) throw new GrapevineError('ERR_TOO_MANY_SOURCES', `peer defined more than ${this.maxSources} sources`)
-      source = r.str()
+      const s = this.str()
+      // An invalid id is not kept (the dictionary holds at most maxSources
+      // short strings): its updates are rejected downstream, as on JSON lines.
+      source = isSourceId(s) ? s : ''
       this.sources.push(source)
     } else {
       const s = this.sources[ref - 1]
@@ -319,48 +346,42 @@ export class FrameDecoder {
     }
     let ts: number
     if ((flags & F64_TS) !== 0) {
-      ts = r.f64()
+      ts = this.f64()
       const units = ts * 1024
       if (Number.isSafeInteger(units)) this.prevUnits = units
     } else {
-      const z = r.varint()
+      const z = this.varint()
       const units = this.prevUnits + (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
       this.prevUnits = units
       ts = units / 1024
     }
+    // Depth as the JSON line [change, ts, source] would count it: the update
+    // is level 1, a [key, value] change level 2, its value level 3.
+    if (this.limits.maxDepth < 2 && (flags & 3) !== JSON_CHANGE) throw tooDeep(this.limits.maxDepth)
     let change: unknown
     switch (flags & 3) {
-      case STR_VALUE: change = [r.str(), r.str()]; break
-      case JSON_VALUE: change = [r.str(), this.json(r.str())]; break
-      case DELETE: change = [r.str()]; break
-      default: change = this.json(r.str())
+      case STR_VALUE: change = [this.str(), this.str()]; break
+      case JSON_VALUE: change = [this.str(), this.json(this.str(), 2)]; break
+      case DELETE: change = [this.str()]; break
+      default: change = this.json(this.str(), 1)
     }
-    return (flags & SIGNED) !== 0 ? [change, ts, source, r.str()] : [change, ts, source]
+    return (flags & SIGNED) !== 0 ? [change, ts, source, this.str()] : [change, ts, source]
   }
 
-  private json (text: string): unknown {
+  /** Parse JSON text found `above` levels below the top of its message, within maxDepth overall. */
+  private json (text: string, above: number): unknown {
     let v: unknown
     try {
       v = JSON.parse(text)
     } catch {
       throw new GrapevineError('ERR_INVALID_JSON', 'frame holds invalid JSON', { sample: text.slice(0, 40) })
     }
-    if (typeof v === 'object' && v !== null && exceedsDepth(v, this.limits.maxDepth)) {
-      throw new GrapevineError('ERR_TOO_DEEP', `JSON nested deeper than ${this.limits.maxDepth}`)
-    }
+    const max = this.limits.maxDepth - above
+    if (typeof v === 'object' && v !== null ? exceedsDepth(v, max) : max < 0) throw tooDeep(this.limits.maxDepth)
     return v
   }
-}
 
-/** Reads the fields of one frame body, never past its end. */
-class Reader {
-  constructor (private readonly buf: Buffer, private pos: number, private readonly end: number) {}
-
-  get done (): boolean {
-    return this.pos === this.end
-  }
-
-  varint (): number {
+  private varint (): number {
     let v = 0
     let mul = 1
     for (let i = 0; i < 8; i++) {
@@ -376,7 +397,7 @@ class Reader {
     throw invalid('varint too large')
   }
 
-  str (): string {
+  private str (): string {
     const n = this.varint()
     if (n > this.end - this.pos) throw invalid('string runs past the frame')
     const s = this.text(this.pos, this.pos + n)
@@ -384,13 +405,13 @@ class Reader {
     return s
   }
 
-  rest (): string {
+  private rest (): string {
     const s = this.text(this.pos, this.end)
     this.pos = this.end
     return s
   }
 
-  f64 (): number {
+  private f64 (): number {
     if (this.end - this.pos < 8) throw invalid('truncated timestamp')
     const v = this.buf.readDoubleLE(this.pos)
     this.pos += 8
@@ -409,6 +430,10 @@ class Reader {
     }
     return s
   }
+}
+
+function tooDeep (maxDepth: number): GrapevineError {
+  return new GrapevineError('ERR_TOO_DEEP', `JSON nested deeper than ${maxDepth}`)
 }
 
 function invalid (message: string): GrapevineError {
