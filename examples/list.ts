@@ -5,8 +5,8 @@
 import { List, connect } from '../index'
 
 async function main (): Promise<void> {
-  const home = new List('home')
-  const phone = new List('phone')
+  const home = new List({ id: 'home' })
+  const phone = new List({ id: 'phone' })
   home.push('intro', 'verse', 'chorus')
   phone.on('move', (from: number, to: number, song: unknown) => console.log(`phone: ${String(song)} moved ${from} -> ${to}`))
 

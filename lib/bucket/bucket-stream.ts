@@ -5,6 +5,8 @@ import { emptyStats } from '../stream/stats'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
 import type { ClockJSON } from '../wire/types'
 import { createInbound } from './inbound'
+import { timeHeaderFields, timeOptions } from '../stream/time-facts'
+import { NOTICES_FIELD } from '../wire/notice'
 import { BUCKET_PROTO, DROP, announce, splitBuckets } from './messages'
 import { BucketOutbox } from './outboxes'
 import type { BucketStream, BucketStreamHost, BucketStreamOptions, BucketStreamStats } from './types'
@@ -36,6 +38,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   Object.defineProperty(stats, 'queueOverflows', { get: () => outbox.overflows, enumerable: true })
   const subscriptions = new Map<string, () => void>()
   let headerSent = false
+  const notices: unknown[] = []
 
   const shell = createShell({
     stats,
@@ -44,8 +47,16 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     tail,
     name: opts.name,
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
-    handshakeTimeoutMs: opts.handshakeTimeoutMs
-  }, { fill, hasWork: () => outbox.hasWork, handle: (v) => { handle(v) }, onClose })
+    handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    // Only a grapevine bucket can be the peer: it decodes UTF-8 across chunks.
+    ascii: false
+  }, {
+    fill,
+    hasWork: () => outbox.hasWork || notices.length > 0,
+    handle: (v) => { inbound.handle(v) },
+    onClose,
+    settle: (done) => { inbound.admission.settle(done) }
+  })
   const stream = shell.stream as BucketStream
   const wake = (): void => { if (shell.waiting) shell.kick() }
 
@@ -71,6 +82,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   const header: Record<string, unknown> = { ...opts.headerFields, id: bucket.id, clock: {}, proto: BUCKET_PROTO, buckets: split.buckets }
   if (split.rest.length > 0) header.more = split.rest.length
   if (opts.meta !== undefined) header.meta = opts.meta
+  header[NOTICES_FIELD] = 1
   let continued = 0
 
   const sendAnnounce = (name: string, host: StreamHost, reply: boolean): void => {
@@ -86,8 +98,10 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
   function fill (batch: unknown[]): void {
     if (!headerSent) {
       headerSent = true
-      batch.push(header)
+      // Stamped when it goes out, so the peer can tell how far our clocks differ.
+      batch.push(Object.assign(header, timeHeaderFields(bucket)))
     }
+    while (notices.length > 0) batch.push(notices.shift())
     while (continued < split.rest.length && batch.length < batchSize) {
       const [name, clock] = split.rest[continued++] as readonly [string, ClockJSON]
       batch.push(announce(name, clock, 'handshake'))
@@ -95,7 +109,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     if (continued === split.rest.length) stats.updatesSent += outbox.take(batchSize, batch, shell.syncPlaced)
   }
 
-  const handle = createInbound({
+  const inbound = createInbound({
     bucket,
     session,
     outbox,
@@ -111,7 +125,15 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     setPeerHeader: (h) => { shell.facts.peerHeader = h },
     onSynced: shell.synced,
     wake: shell.kick,
-    fatal: shell.fatal
+    fatal: shell.fatal,
+    time: timeOptions(opts),
+    closeWith: shell.fatalAfterFlush,
+    notify: (n) => {
+      if (shell.closed) return
+      notices.push(n)
+      shell.kick()
+    },
+    warn: (event, err) => { bucket.streamWarning(event, err) }
   })
 
   const unwatch = bucket.watch({
@@ -127,12 +149,9 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
       wake()
     }
   })
-  const untrack = bucket.track(() => {
-    if (shell.closed) return
-    shell.endOutgoing()
-    stream.end()
-  })
+  const untrack = bucket.track(shell.shutdown)
   function onClose (): void {
+    inbound.admission.close()
     unwatch()
     untrack()
     for (const name of [...subscriptions.keys()]) unfollow(name)

@@ -1,6 +1,9 @@
 import type { EventEmitter } from 'node:events'
 import { GrapevineError } from '../errors/grapevine-error'
-import type { StreamHost } from '../replica/host'
+import type { ReplicaWarning, StreamHost } from '../replica/host'
+import { type Admission, createAdmission } from '../stream/admission'
+import { type TimeOptions, checkSkew, refusedWarning } from '../stream/time-facts'
+import { readsNotices } from '../wire/notice'
 import type { Session } from '../session/session'
 import type { Header } from '../wire/types'
 import { type BucketDecodeLimits, type BucketMessage, decodeBucketMessage } from './messages'
@@ -32,20 +35,44 @@ export interface InboundContext {
   wake (): void
   /** Destroy the stream with this error. */
   fatal (err: Error): void
+  /** Holding updates refused for clock drift, and skew warnings. */
+  readonly time: TimeOptions
+  /** Send what is queued, then end the stream with this error. */
+  closeWith (err: GrapevineError): void
+  /** Queue a notice for the peer (only called when the peer reads notices). */
+  notify (notice: Record<string, unknown>): void
+  /** A coded warning for the bucket (and its listeners). */
+  warn (event: ReplicaWarning, err: GrapevineError): void
+}
+
+/** The inbound half: the message handler and the admission it feeds. */
+export interface Inbound {
+  readonly handle: (value: unknown) => void
+  readonly admission: Admission
 }
 
 /**
  * The inbound half of a bucket stream: what to do with each value the
  * peer sent (docs/bucket.md sections 3 to 5). Returns the handler.
  */
-export function createInbound (ctx: InboundContext): (value: unknown) => void {
-  let newSources = 0
+export function createInbound (ctx: InboundContext): Inbound {
+  let peerHeader: Header | undefined
+  let peerReadsNotices = false
 
   const onHeader = (msg: Extract<BucketMessage, { kind: 'header' }>): void => {
     const step = ctx.session.receive(msg.header)
     if (step.type === 'fail') return ctx.fatal(step.error)
-    ctx.setPeerHeader(msg.header.header)
+    peerHeader = msg.header.header
+    ctx.setPeerHeader(peerHeader)
+    peerReadsNotices = readsNotices(peerHeader)
     ctx.stream.emit('header', msg.header.header)
+    const first = ctx.bucket.entries()[Symbol.iterator]().next()
+    const drift = first.done === true ? 60_000 : first.value[1].maxDriftMs
+    const skew = checkSkew(peerHeader, { wallNow: () => ctx.bucket.wallNow(), maxDriftMs: drift }, ctx.time.skewWarnMs)
+    if (skew !== undefined) {
+      ctx.stream.emit('skew', skew)
+      ctx.warn('skew', skew)
+    }
     for (const [name, clock] of msg.buckets) {
       const host = ctx.bucket.get(name)
       if (host === undefined) {
@@ -64,18 +91,7 @@ export function createInbound (ctx: InboundContext): (value: unknown) => void {
     if (step.type !== 'apply') return
     const host = ctx.bucket.get(msg.name)
     if (host === undefined) return unknown(msg.name)
-    ctx.stats.updatesReceived++
-    // Sources new to a replica cost it memory for good: cap them per stream.
-    const isNew = host.clock.get(msg.update[2]) === 0
-    if (isNew && newSources >= ctx.limits.maxSources) {
-      return reject(new GrapevineError('ERR_TOO_MANY_SOURCES', `peer sent updates from more than ${ctx.limits.maxSources} new sources`, { source: msg.update[2] }))
-    }
-    const r = host.receive(msg.update, ctx.stream)
-    if (isNew && r.status === 'applied') newSources++
-    if (r.status === 'rejected') return reject(r.error)
-    if (r.status === 'old') ctx.stats.oldDropped++
-    else ctx.stats.updatesApplied++
-    ctx.outbox.peerHas(msg.name, msg.update)
+    admission.offer(host, msg.update, msg.name)
   }
 
   const onGlobalSync = (): void => {
@@ -126,7 +142,18 @@ export function createInbound (ctx: InboundContext): (value: unknown) => void {
     }
   }
 
-  return (value: unknown): void => {
+  const admission = createAdmission({
+    stats: ctx.stats,
+    stream: ctx.stream,
+    maxSources: ctx.limits.maxSources,
+    ...ctx.time,
+    reject,
+    closeWith: ctx.closeWith,
+    peerHas: (u, name) => { if (name !== undefined) ctx.outbox.peerHas(name, u) },
+    notify: (n) => { if (peerReadsNotices) ctx.notify(n) }
+  })
+
+  const handle = (value: unknown): void => {
     const msg = decodeBucketMessage(value, ctx.limits)
     if (msg instanceof GrapevineError) {
       if (msg.code === 'ERR_INVALID_UPDATE') return reject(msg)
@@ -151,7 +178,16 @@ export function createInbound (ctx: InboundContext): (value: unknown) => void {
         ctx.follow(msg.name, ctx.bucket.get(msg.name) as StreamHost)
         ctx.stream.emit('drop', msg.name)
         return
+      case 'notice': {
+        if (!ctx.session.started) return
+        ctx.stats.noticesReceived++
+        const warning = refusedWarning(msg.notice, peerHeader)
+        ctx.stream.emit('refused', warning)
+        if (ctx.stats.noticesReceived <= 64) ctx.warn('refused', warning)
+        return
+      }
       case 'ignored':
     }
   }
+  return { handle, admission }
 }

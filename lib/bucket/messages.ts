@@ -2,6 +2,7 @@ import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
 import { type DecodedHeader, checkUpdate, decodeMessage } from '../wire/messages'
 import { type ClockJSON, type Update, SYNC, isSourceId } from '../wire/types'
+import { type RefusedNotice, decodeNotice, isNoticeShape } from '../wire/notice'
 
 /** The `proto` a bucket stream puts in its header. */
 export const BUCKET_PROTO = 'grapevine-bucket/1'
@@ -29,6 +30,7 @@ export type BucketMessage =
   | { readonly kind: 'announce', readonly name: string, readonly clock: VectorClock, readonly reply: boolean, readonly handshake: boolean }
   | { readonly kind: 'sync', readonly name: string | undefined }
   | { readonly kind: 'drop', readonly name: string }
+  | { readonly kind: 'notice', readonly notice: RefusedNotice }
   | { readonly kind: 'ignored' }
 
 const IGNORED: BucketMessage = { kind: 'ignored' }
@@ -43,7 +45,13 @@ const GLOBAL_SYNC: BucketMessage = { kind: 'sync', name: undefined }
  */
 export function decodeBucketMessage (value: unknown, limits: BucketDecodeLimits): BucketMessage | GrapevineError {
   if (Array.isArray(value)) return decodeTagged(value, limits)
-  if (typeof value === 'object' && value !== null) return decodeHeader(value, limits)
+  if (typeof value === 'object' && value !== null) {
+    if (isNoticeShape(value as Record<string, unknown>)) {
+      const notice = decodeNotice(value as Record<string, unknown>)
+      return notice === undefined ? IGNORED : { kind: 'notice', notice }
+    }
+    return decodeHeader(value, limits)
+  }
   if (value === SYNC) return GLOBAL_SYNC
   return IGNORED
 }

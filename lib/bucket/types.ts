@@ -1,4 +1,5 @@
-import type { StreamHost } from '../replica/host'
+import type { GrapevineError } from '../errors/grapevine-error'
+import type { ReplicaWarning, StreamHost } from '../replica/host'
 import type { ReplicaStream, StreamOptions } from '../stream/replica-stream'
 import type { StreamStats } from '../stream/stats'
 import type { SourceId } from '../wire/types'
@@ -37,6 +38,10 @@ export interface BucketStreamHost {
   watch (listener: MembershipListener): () => void
   /** Track an open stream; `close` is called on dispose. Returns the untrack function. */
   track (close: () => void): () => void
+  /** The wall clock (ms) our header reports to peers. */
+  wallNow (): number
+  /** A stream's time warning ('skew', 'held', 'refused'), emitted as an event of that name. */
+  streamWarning (event: ReplicaWarning, err: GrapevineError): void
 }
 
 /** Told when a bucket gains or loses a replica. */

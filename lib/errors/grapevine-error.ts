@@ -18,8 +18,14 @@ export type ErrorCode =
   | 'ERR_PROTOCOL'
   /** An update of the wrong shape, or one the data type refuses. */
   | 'ERR_INVALID_UPDATE'
-  /** An update timestamped further in the future than `maxDriftMs`. */
+  /** An update timestamped further in the future than `maxDriftMs`: held until acceptable, or the stream ends so a reconnect resends it. */
   | 'ERR_CLOCK_DRIFT'
+  /** A warning: a peer's wall clock (its header's `now`) is off from ours by more than `skewWarnMs`. */
+  | 'ERR_CLOCK_SKEW'
+  /** A warning: a peer told us it did not apply one of our updates (a 'refused' notice). */
+  | 'ERR_PEER_REFUSED'
+  /** The first bytes are not a grapevine/scuttlebutt header: likely TLS, HTTP or another protocol on this port. */
+  | 'ERR_WRONG_PROTOCOL'
   /** A signature that does not verify (missing, forged, wrong key, tampered, other document). */
   | 'ERR_BAD_SIGNATURE'
   /** A correctly signed update from a writer the document's policy does not allow. */

@@ -1,18 +1,31 @@
 import { EventEmitter } from 'node:events'
 import { invalidArgument } from '../errors/grapevine-error'
-import { compareUpdates } from '../replica/compare'
-import type { Update } from '../wire/types'
-import type { Row, RowData } from './doc-row'
+import type { Row, RowData, RowInput } from './doc-row'
 import { canonicalJSON, requireJSON } from './json'
 
 /** A row predicate for `doc.createSet(filter)`; it sees the row as plain data. */
 export type RowFilter = (row: RowData) => boolean
 
+/** A row named by its object, its id, or anything with its `id`. */
+export type RowRef = string | { readonly id: string }
+
 /** What a live query needs from its Doc. */
 export interface DocQueryHost {
   rows (): Row[]
-  add (data: RowData): Row
+  add (data: RowInput): Row
+  get (id: string): Row | undefined
+  set (id: string, fields: Record<string, unknown>): Row
   dropQuery (q: RowSet): void
+}
+
+/** The id a RowRef names, or undefined. */
+export function refId (ref: unknown): string | undefined {
+  if (typeof ref === 'string') return ref
+  if (typeof ref === 'object' && ref !== null) {
+    const id: unknown = (ref as { id?: unknown }).id
+    if (typeof id === 'string') return id
+  }
+  return undefined
 }
 
 /**
@@ -23,6 +36,10 @@ export interface DocQueryHost {
  */
 export class RowSet extends EventEmitter {
   protected readonly members = new Map<string, Row>()
+  /** The query field, or undefined for a filter query. */
+  readonly field: string | undefined
+  /** The value the query field must equal (a filter query: undefined). */
+  readonly value: unknown
   private readonly test: (row: Row) => boolean
 
   constructor (protected readonly doc: DocQueryHost, field: string | RowFilter, value?: unknown) {
@@ -32,6 +49,8 @@ export class RowSet extends EventEmitter {
       this.test = (row) => field(row.toJSON())
     } else if (typeof field === 'string') {
       const want = requireJSON(value, 'query value')
+      this.field = field
+      this.value = value
       this.test = (row) => canonicalJSON(row.get(field)) === want
     } else {
       invalidArgument('createSet takes a field and a value, or a filter function')
@@ -44,19 +63,45 @@ export class RowSet extends EventEmitter {
     return this.members.size
   }
 
-  /** True when the row with this id is in the set. */
-  has (id: string): boolean {
-    return this.members.has(id)
+  /** True when the row (or the row with this id) is in the set. */
+  has (ref: RowRef): boolean {
+    return this.get(ref) !== undefined
   }
 
-  /** The member with this id, or undefined. */
-  get (id: string): Row | undefined {
-    return this.members.get(id)
+  /** The member named by `ref`, or undefined. */
+  get (ref: RowRef): Row | undefined {
+    const id = refId(ref)
+    return id === undefined ? undefined : this.members.get(id)
   }
 
-  /** The members (order: joined the set). */
+  /** The members (order: joined the set; a RowSeq: its order). */
   rows (): Row[] {
     return [...this.members.values()]
+  }
+
+  /** Call `fn` for each member, in the order of `rows()`. */
+  forEach (fn: (row: Row, index: number) => void): void {
+    this.rows().forEach((row, i) => fn(row, i))
+  }
+
+  /** Call `fn` for each member now and for each row that joins later; returns the cleanup. */
+  onEach (fn: (row: Row) => void): () => void {
+    for (const row of this.rows()) fn(row)
+    const on = (row: Row): void => fn(row)
+    this.on('add', on)
+    return () => { this.removeListener('add', on) }
+  }
+
+  /**
+   * Take a row out of a field query's set by setting its query field to
+   * null, everywhere (the row stays in the Doc). Returns the row, or
+   * undefined if it was not a member. A filter query cannot do this.
+   */
+  remove (ref: RowRef): Row | undefined {
+    if (this.field === undefined) invalidArgument('a set made from a filter cannot remove rows: change the rows instead')
+    const row = this.get(ref)
+    row?.set(this.field, null)
+    return row
   }
 
   /** The members as plain data. */
@@ -75,128 +120,24 @@ export class RowSet extends EventEmitter {
     const is = row.live && this.test(row)
     if (is && !was) {
       this.members.set(row.id, row)
-      this.joined(row)
+      this.joined(row, changed)
     } else if (!is && was) {
       this.members.delete(row.id)
-      this.left(row)
+      this.left(row, changed)
     } else if (is) {
       this.updated(row, changed)
     }
   }
 
-  protected joined (row: Row): void {
+  protected joined (row: Row, _changed: Record<string, unknown>): void {
     this.emit('add', row)
   }
 
-  protected left (row: Row): void {
+  protected left (row: Row, _changed: Record<string, unknown>): void {
     this.emit('remove', row)
   }
 
   protected updated (row: Row, changed: Record<string, unknown>): void {
-    if (Object.keys(changed).length > 0) this.emit('change', row, changed)
-  }
-}
-
-/** Sort rank of a `_sort` value: numbers, then strings, then anything else (or none). */
-function rank (v: unknown): number {
-  return typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2
-}
-
-/** Order of a RowSeq: `_sort` (numbers < strings < missing), then the latest add `(ts, source)`. */
-export function compareRows (a: Row, b: Row): number {
-  const va = a.get('_sort')
-  const vb = b.get('_sort')
-  const ra = rank(va)
-  const rb = rank(vb)
-  if (ra !== rb) return ra - rb
-  if (ra < 2 && va !== vb) return (va as number | string) < (vb as number | string) ? -1 : 1
-  const c = compareUpdates(a.bornBy as Update, b.bornBy as Update)
-  return c !== 0 ? c : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
-}
-
-/**
- * A live, ordered query (`doc.createSeq(field, value)`), the successor of
- * crdt's Seq. Order: `_sort`, then creation. Events as RowSet, plus
- * `'add' (row, index)`, `'remove' (row, index)` and `'move' (row, from, to)`
- * when a change of `_sort` moves a member.
- */
-export class RowSeq extends RowSet {
-  private order: Row[] = []
-
-  constructor (doc: DocQueryHost, private readonly field: string, private readonly value: unknown) {
-    super(doc, field, value)
-    this.order = this.rows().sort(compareRows)
-  }
-
-  /** Members in order. */
-  toArray (): Row[] {
-    return [...this.order]
-  }
-
-  /** The member at `index` (negative counts from the end), or undefined. */
-  at (index: number): Row | undefined {
-    return this.order.at(index)
-  }
-
-  /** Position of the member with this id, or -1. */
-  indexOf (id: string): number {
-    return this.order.findIndex((r) => r.id === id)
-  }
-
-  /** Members as plain data, in order. */
-  override toJSON (): RowData[] {
-    return this.order.map((r) => r.toJSON())
-  }
-
-  /** Add a row at the end (sets the query field and a `_sort` past the last). */
-  push (data: RowData): Row {
-    return this.put(data, this.edgeSort(this.order.at(-1), 1))
-  }
-
-  /** Add a row at the start (sets the query field and a `_sort` before the first). */
-  unshift (data: RowData): Row {
-    return this.put(data, this.edgeSort(this.order.at(0), -1))
-  }
-
-  private edgeSort (edge: Row | undefined, step: number): number {
-    const v = edge?.get('_sort')
-    return typeof v === 'number' ? v + step : 0
-  }
-
-  private put (data: RowData, sort: number): Row {
-    const row = { ...data, _sort: sort } as RowData
-    Object.defineProperty(row, this.field, { value: this.value, enumerable: true, writable: true, configurable: true })
-    return this.doc.add(row)
-  }
-
-  private place (row: Row): number {
-    let lo = 0
-    let hi = this.order.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (compareRows(this.order[mid] as Row, row) < 0) lo = mid + 1
-      else hi = mid
-    }
-    this.order.splice(lo, 0, row)
-    return lo
-  }
-
-  protected override joined (row: Row): void {
-    this.emit('add', row, this.place(row))
-  }
-
-  protected override left (row: Row): void {
-    const i = this.order.indexOf(row)
-    if (i >= 0) this.order.splice(i, 1)
-    this.emit('remove', row, i)
-  }
-
-  protected override updated (row: Row, changed: Record<string, unknown>): void {
-    const from = this.order.indexOf(row)
-    // Re-place when the order key (or the creation, after a re-add) may have moved.
-    this.order.splice(from, 1)
-    const to = this.place(row)
-    if (to !== from) this.emit('move', row, from, to)
     if (Object.keys(changed).length > 0) this.emit('change', row, changed)
   }
 }

@@ -11,6 +11,9 @@ export interface FieldWrite {
 /** A row as plain data: `id` plus its fields. */
 export type RowData = { id: string } & Record<string, unknown>
 
+/** Fields of a new row; without `id` the Doc makes one. */
+export type RowInput = { id?: string } & Record<string, unknown>
+
 /** The face a Doc shows its rows, so a Row never imports the Doc class. */
 export interface RowHost {
   /** Write fields of a live row (skips unchanged ones); false when the row is not live. */
@@ -77,6 +80,11 @@ export class Row extends EventEmitter {
   /** Remove this row everywhere. */
   rm (): boolean {
     return this.host.rm(this.id)
+  }
+
+  /** The row's current fields and id as a plain object: a snapshot, like `toJSON()`. */
+  get state (): RowData {
+    return this.toJSON()
   }
 
   /** The row as a plain object (field names such as `__proto__` stay data). */

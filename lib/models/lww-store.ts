@@ -7,6 +7,15 @@ import { Cursor, type HeapEntry, SourceLog, heapPop, heapPush } from './lww-log'
 const TOMBSTONE: unique symbol = Symbol('tombstone')
 
 /**
+ * A value that holds a key: anything but a delete. `null` is a delete that
+ * keeps its wire form (`[key, null]`, how scuttlebutt peers delete), so
+ * history sends back the bytes it received and signatures stay valid.
+ */
+function isLive (v: unknown): boolean {
+  return v !== TOMBSTONE && v !== null
+}
+
+/**
  * The winning update per key of a last-writer-wins map, stored in columns
  * (no tuple per key) behind a hash index of the keys (key-index.ts), with
  * one log per source ordered by timestamp. A
@@ -41,10 +50,10 @@ export class LwwStore {
   /** True when `key` holds a value. */
   has (key: string): boolean {
     const slot = this.index.find(key)
-    return slot >= 0 && this.valueAt[slot] !== TOMBSTONE
+    return slot >= 0 && isLive(this.valueAt[slot])
   }
 
-  /** The value of `key`, or undefined when absent or deleted. */
+  /** The value of `key`: undefined when absent or deleted by `[key]`, null when deleted by `[key, null]`. */
   get (key: string): unknown {
     const slot = this.index.find(key)
     if (slot < 0) return undefined
@@ -58,7 +67,7 @@ export class LwwStore {
   }
 
   /**
-   * Offer an update for `key` (`value` undefined means delete). It wins when
+   * Offer an update for `key` (`value` undefined or null means delete). It wins when
    * its `(ts, source)` is greater than the current winner's; returns
    * whether it did.
    */
@@ -76,7 +85,7 @@ export class LwwStore {
       this.valueAt.push(stored)
       this.tsAt[at] = ts
       this.srcAt[at] = log.index
-      if (value !== undefined) this.liveKeys++
+      if (value != null) this.liveKeys++
       if (signature !== undefined) (this.sigAt ??= new Map()).set(at, signature)
       log.append(ts, at, this.tsAt)
       return true
@@ -85,8 +94,8 @@ export class LwwStore {
     const cur = this.logs[this.srcAt[slot] as number] as SourceLog
     if (curTs > ts || (curTs === ts && cur.id >= source)) return false
     cur.retire(curTs, slot, this.tsAt)
-    if (this.valueAt[slot] !== TOMBSTONE) this.liveKeys--
-    if (value !== undefined) this.liveKeys++
+    if (isLive(this.valueAt[slot])) this.liveKeys--
+    if (value != null) this.liveKeys++
     this.valueAt[slot] = stored
     this.tsAt[slot] = ts
     this.srcAt[slot] = log.index
@@ -102,7 +111,7 @@ export class LwwStore {
   * entries (): IterableIterator<[string, unknown]> {
     for (let i = 0; i < this.keyAt.length; i++) {
       const v = this.valueAt[i]
-      if (v !== TOMBSTONE) yield [this.keyAt[i] as string, v]
+      if (isLive(v)) yield [this.keyAt[i] as string, v]
     }
   }
 

@@ -4,7 +4,7 @@ import { Replica, type ReplicaOptions } from '../replica/replica'
 import type { Update } from '../wire/types'
 import { LwwStore } from './lww-store'
 
-/** A Model change: `[key, value]` sets, `[key]` deletes. */
+/** A Model change: `[key, value]` sets, `[key]` and `[key, null]` delete. */
 export type ModelChange = readonly [key: string] | readonly [key: string, value: unknown]
 
 /** Options of `new Model()`; see ReplicaOptions. */
@@ -22,10 +22,13 @@ function isModelChange (c: unknown): c is ModelChange {
  * Last-writer-wins key/value map, wire-compatible with `scuttlebutt/model`
  * (`change = [key, value]`). Ties are broken by `(ts, source)`, so every
  * replica picks the same winner. A delete is a clocked update (`[key]`), so
- * it reaches peers that were offline. Any string is a key.
+ * it reaches peers that were offline. `null` is a delete too (`[key, null]`):
+ * that is how a scuttlebutt peer deletes (its `[key, undefined]` is JSON
+ * `[key, null]`), and its `toJSON` drops nulls, so both sides show the same
+ * keys. Any string is a key.
  *
  * Events: `'change' (key, value, update)` and `'change:<key>' (value, update)`;
- * a delete reports `value === undefined`.
+ * a delete reports `value` undefined (`delete`) or null (`set(key, null)`).
  */
 export class Model extends Replica {
   /** Winning update per key, indexed by source; deletes stay as tombstones so they replicate. */
@@ -35,11 +38,21 @@ export class Model extends Replica {
 
   constructor (opts: ModelOptions | string = {}) {
     super(opts)
-    this.on('newListener', (name: string | symbol) => { if (isKeyEvent(name)) this.keyListeners++ })
-    this.on('removeListener', (name: string | symbol) => { if (isKeyEvent(name)) this.keyListeners-- })
+    // Plain functions, called with the emitter as `this`: nothing here holds
+    // on to the instance, so a compat constructor may copy it onto another.
+    this.on('newListener', Model.countKeyListener)
+    this.on('removeListener', Model.uncountKeyListener)
   }
 
-  /** Set `key` to `value` (any JSON value but `undefined`). */
+  private static countKeyListener (this: Model, name: string | symbol): void {
+    if (isKeyEvent(name)) this.keyListeners++
+  }
+
+  private static uncountKeyListener (this: Model, name: string | symbol): void {
+    if (isKeyEvent(name)) this.keyListeners--
+  }
+
+  /** Set `key` to `value` (any JSON value but `undefined`); `null` deletes it, as in scuttlebutt. */
   set (key: string, value: unknown): this {
     if (typeof key !== 'string') invalidArgument('key must be a string')
     if (value === undefined) invalidArgument('value must not be undefined; use delete(key)')
@@ -47,7 +60,7 @@ export class Model extends Replica {
     return this
   }
 
-  /** The value of `key`, or undefined. */
+  /** The value of `key`; undefined when absent or deleted, null when deleted by `set(key, null)`. */
   get (key: string): unknown {
     return this.store.get(key)
   }
@@ -70,7 +83,7 @@ export class Model extends Replica {
     return this.store.size
   }
 
-  /** Number of deleted keys still kept as tombstones. */
+  /** Number of deleted keys (`delete` or `set(key, null)`) still kept as tombstones. */
   get tombstones (): number {
     return this.store.keyCount - this.store.size
   }
@@ -107,15 +120,21 @@ export class Model extends Replica {
     const key = change[0]
     const value = change.length === 2 ? change[1] : undefined
     if (change.length === 2 && value === undefined) return false // undefined is not JSON
+    // null (a scuttlebutt delete) is stored as null: a delete that keeps its wire form.
     // Superseded: accepted, no effect.
     if (!this.store.put(key, value, update[1], update[2], update[3])) return true
+    this.changed(key, value, update)
+    return true
+  }
+
+  /** An update won `key`: queue its events (a subclass may add its own). */
+  protected changed (key: string, value: unknown, update: Update): void {
     if (this.keyListeners > 0 || this.listenerCount('change') > 0) {
       this.afterCommit(() => {
         this.emit('change', key, value, update)
         if (this.keyListeners > 0) this.emit(`change:${key}`, value, update)
       })
     }
-    return true
   }
 
   /**

@@ -23,7 +23,7 @@ export type TextEdit =
  * Events: `'change' (edit: TextEdit, update)` for local and remote edits.
  */
 export class Text extends SequenceReplica<string, string> {
-  protected readonly movable = false
+  protected readonly kinds = { move: false, set: false }
 
   constructor (opts: TextOptions | string = {}) {
     super(opts, '')

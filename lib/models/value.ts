@@ -34,8 +34,13 @@ export class Value extends Replica {
     if (update[0] === undefined) return false
     if (this.current !== undefined && !wins(update, this.current)) return true
     this.current = update
-    this.afterCommit(() => this.emit('change', update[0], update))
+    this.changed(update[0], update)
     return true
+  }
+
+  /** An update became the value: queue its events (a subclass may add its own). */
+  protected changed (value: unknown, update: Update): void {
+    this.afterCommit(() => this.emit('change', value, update))
   }
 
   history (clock: VectorClock): Update[] {

@@ -31,4 +31,16 @@ export interface StreamHost {
   track (close: () => void): () => void
   /** Default maximum drift (ms) into the future for peer timestamps. */
   readonly maxDriftMs: number
+  /** The wall clock peers' timestamps are judged against (ms; never steps back). */
+  wallNow (): number
+  /** A stream's warning about time: see `ReplicaWarning`. */
+  streamWarning (event: ReplicaWarning, err: GrapevineError): void
 }
+
+/**
+ * Warnings a replica emits (as events of these names, with a coded error):
+ * 'skew' a peer's wall clock is off from ours (ERR_CLOCK_SKEW); 'held' we
+ * hold a peer's update until our clock allows it (ERR_CLOCK_DRIFT);
+ * 'refused' a peer did not apply one of ours (ERR_PEER_REFUSED).
+ */
+export type ReplicaWarning = 'skew' | 'held' | 'refused'

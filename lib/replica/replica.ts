@@ -4,7 +4,7 @@ import { HybridClock, type WallClock } from '../clock/hybrid-clock'
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError, invalidArgument } from '../errors/grapevine-error'
 import { type ClockJSON, type SourceId, type Update, isSourceId, sourceId } from '../wire/types'
-import type { ReceiveResult, StreamHost, UpdateListener } from './host'
+import type { ReceiveResult, ReplicaWarning, StreamHost, UpdateListener } from './host'
 import { createReplicaStream, type ReplicaStream, type StreamOptions } from '../stream/replica-stream'
 import { createPullStream, type PullDuplex } from '../pull/pull-stream'
 
@@ -130,6 +130,16 @@ export abstract class Replica extends EventEmitter implements StreamHost {
     this.publish(update, origin)
     this.fireCommitted()
     return APPLIED
+  }
+
+  /** The wall clock (ms) peers' timestamps are judged against: it never steps back. */
+  wallNow (): number {
+    return this.hlc.wallNow()
+  }
+
+  /** Used by streams: emit a time warning ('skew', 'held', 'refused') as a lifecycle event. */
+  streamWarning (event: ReplicaWarning, err: GrapevineError): void {
+    this.emitControl(event, err)
   }
 
   /** A peer saw us issue up to `ts` (we lost our tail): issue past it from now on. */

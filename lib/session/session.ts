@@ -1,6 +1,7 @@
 import { GrapevineError } from '../errors/grapevine-error'
 import type { DecodedHeader, WireMessage } from '../wire/messages'
 import type { Update } from '../wire/types'
+import type { RefusedNotice } from '../wire/notice'
 
 /** Roles of one end of a stream (PROTOCOL.md section 3.6). */
 export interface SessionRoles {
@@ -16,6 +17,7 @@ export type SessionStep =
   | { readonly type: 'apply', readonly update: Update }
   | { readonly type: 'skip' }
   | { readonly type: 'synced' }
+  | { readonly type: 'notice', readonly notice: RefusedNotice }
   | { readonly type: 'fail', readonly error: GrapevineError }
 
 const SKIP: SessionStep = { type: 'skip' }
@@ -64,6 +66,9 @@ export class Session {
         if (this.syncReceived) return this.roles.writable ? fail('second SYNC') : SKIP
         this.syncReceived = true
         return this.check()
+      case 'notice':
+        // Advisory: one before the header means nothing yet, so skip it.
+        return this.gotHeader ? { type: 'notice', notice: msg.notice } : SKIP
       case 'ignored':
         return SKIP
     }

@@ -3,17 +3,40 @@ import type { Transform } from 'node:stream'
 import { type FrameLimits, LineDecoder } from '../wire/line-decoder'
 import { BINARY_CODEC, FrameDecoder, FrameEncoder } from '../wire/binary-frames'
 import { GrapevineError } from '../errors/grapevine-error'
+import { FirstByteCheck } from '../wire/sniff'
 
 /** A batch of outgoing messages (header, updates, "SYNC"). */
 export type OutBatch = readonly unknown[]
+
+const NON_ASCII = /[\u0080-\uffff]/
+const NON_ASCII_ALL = /[\u0080-\uffff]/g
+const escapeChar = (c: string): string => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')
+
+/**
+ * JSON text with every non-ASCII character written as a \uXXXX escape: the
+ * same JSON value, in bytes no decoder can split inside a character.
+ * scuttlebutt@5 decodes each TCP chunk on its own, so raw UTF-8 split
+ * across two chunks reaches it as U+FFFD. Non-ASCII can only occur inside
+ * JSON strings, where an escape means the same character.
+ */
+export function asciiJson (text: string): string {
+  return NON_ASCII.test(text) ? text.replace(NON_ASCII_ALL, escapeChar) : text
+}
+
+/** The encoder's switch between escaped (any peer) and raw UTF-8 (a grapevine peer) JSON lines. */
+export interface EncoderControl {
+  /** Write non-ASCII as \uXXXX escapes (default true, until the peer is known to be grapevine). */
+  ascii: boolean
+}
 
 /**
  * Encoder: batches of messages in, newline-delimited JSON bytes out. One
  * chunk per batch, so many updates share one write to the socket. With
  * `binary`, the message "gv-bin/1" is written as a JSON line and every
- * message after it as binary frames.
+ * message after it as binary frames. JSON lines are ASCII-only while
+ * `control.ascii` is set.
  */
-export function createEncoder (onBytes: (n: number) => void, binary = false): Transform {
+export function createEncoder (onBytes: (n: number) => void, binary = false, control: EncoderControl = { ascii: true }): Transform {
   let frames: FrameEncoder | undefined
   return through2({ writableObjectMode: true, readableObjectMode: false, writableHighWaterMark: 1 }, function (batch: OutBatch, _enc, cb) {
     let i = 0
@@ -28,7 +51,7 @@ export function createEncoder (onBytes: (n: number) => void, binary = false): Tr
         }
       }
     }
-    let buf: Buffer = Buffer.from(text, 'utf8')
+    let buf: Buffer = Buffer.from(control.ascii ? asciiJson(text) : text, 'utf8')
     if (frames !== undefined && i < batch.length) {
       const bin = frames.encode(i === 0 ? batch : batch.slice(i))
       buf = buf.length === 0 ? bin : Buffer.concat([buf, bin])
@@ -46,6 +69,7 @@ export function createEncoder (onBytes: (n: number) => void, binary = false): Tr
  */
 export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void, onFatal: (err: GrapevineError) => void, binary = false, maxSources = 100_000): Transform {
   const dec = new LineDecoder(limits)
+  const first = new FirstByteCheck()
   // Set from the stop callback, hence a box (flow analysis does not see it).
   const mode: { frames: FrameDecoder | undefined } = { frames: undefined }
   const stop = binary
@@ -81,7 +105,11 @@ export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void
   return through2({ writableObjectMode: false, readableObjectMode: true }, function (chunk: Buffer | string, _enc, cb) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
     onBytes(buf.length)
-    run((out) => decode(buf, out), (v) => this.push(v))
+    run((out) => {
+      const wrong = first.check(buf)
+      if (wrong !== undefined) throw wrong
+      decode(buf, out)
+    }, (v) => this.push(v))
     cb()
   }, function (cb) {
     run((out) => {

@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream'
 import type { ClockJSON, Header } from '../wire/types'
 import type { StreamStats } from './stats'
+import type { TimeStreamOptions } from './time-facts'
 
 /** Options of `replica.createStream(opts)`. */
-export interface StreamOptions {
+export interface StreamOptions extends TimeStreamOptions {
   /** Send our history and live updates. Default true. */
   readable?: boolean
   /** Apply the peer's updates. Default true. */

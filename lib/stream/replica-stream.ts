@@ -10,8 +10,14 @@ import { BINARY_CODEC, DEFAULT_CODECS } from '../wire/binary-frames'
 import type { ReplicaStream, StreamOptions } from './options'
 import { emptyStats } from './stats'
 import { createShell } from './shell'
+import { createAdmission } from './admission'
+import { checkSkew, refusedWarning, timeHeaderFields, type TimeOptions, timeOptions } from './time-facts'
+import { NOTICES_FIELD, REPLICA_PROTO, readsNotices } from '../wire/notice'
 
 export type { ReplicaStream, StreamOptions } from './options'
+
+/** Refusal notices from one peer the replica is told of; later ones are only counted. */
+const MAX_NOTICES_REPORTED = 64
 
 /**
  * Build the protocol-v1 duplex for a replica: a decoder (bytes to values)
@@ -31,14 +37,19 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   const stats = emptyStats()
   const session = new Session({ readable, writable })
   const outbox = new Outbox(host, { maxQueue: opts.maxQueue, maxQueueBytes: opts.maxQueueBytes })
-  let newSources = 0
+  const time: TimeOptions = timeOptions(opts)
   let headerSent = false
   let sentEmptySync = false
+  let peerReadsNotices = false
+  const notices: unknown[] = []
 
-  const header: Record<string, unknown> = { ...opts.headerFields, id: host.id, clock: host.clock.toJSON() }
+  const header: Record<string, unknown> = { ...opts.headerFields, id: host.id, clock: host.clock.toJSON(), proto: REPLICA_PROTO }
   if (opts.meta !== undefined) header.meta = opts.meta
   // Binary frames only when both headers offer them; until then, JSON lines.
-  const offersBinary = (opts.codecs ?? (opts.startClock === undefined ? DEFAULT_CODECS : [])).includes(BINARY_CODEC)
+  // A dump (startClock) is read later, by anyone: no clock reading, no notices.
+  const isDump = opts.startClock !== undefined
+  if (!isDump) header[NOTICES_FIELD] = 1
+  const offersBinary = (opts.codecs ?? (isDump ? [] : DEFAULT_CODECS)).includes(BINARY_CODEC)
   if (offersBinary) header.codecs = [BINARY_CODEC]
   let switchToBinary = false
 
@@ -55,15 +66,17 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
     binary: offersBinary,
     maxSources
-  }, { fill, hasWork: () => outbox.hasWork, handle, onClose })
+  }, { fill, hasWork: () => outbox.hasWork || notices.length > 0, handle, onClose, settle: (done) => admission.settle(done) })
   const stream = shell.stream as ReplicaStream
   const facts = shell.facts
 
   function fill (batch: unknown[]): void {
     if (!headerSent) {
       headerSent = true
-      batch.push(header)
+      // Stamped when it goes out, so the peer can tell how far our clocks differ.
+      batch.push(isDump ? header : Object.assign(header, timeHeaderFields(host)))
     }
+    while (notices.length > 0) batch.push(notices.shift())
     if (switchToBinary) {
       // Announce the switch as a JSON line: the encoder writes binary after it.
       switchToBinary = false
@@ -92,7 +105,14 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
         facts.peerHeader = h.header
         const mine = h.clock.get(host.id)
         if (mine > host.clock.get(host.id)) host.observeOwnClock(mine)
+        peerReadsNotices = readsNotices(h.header)
+        if (h.header.proto === REPLICA_PROTO) shell.rawUtf8()
         stream.emit('header', h.header)
+        const skew = checkSkew(h.header, host, time.skewWarnMs)
+        if (skew !== undefined) {
+          stream.emit('skew', skew)
+          host.streamWarning('skew', skew)
+        }
         const peerCodecs: unknown = h.header.codecs
         if (offersBinary && Array.isArray(peerCodecs) && peerCodecs.includes(BINARY_CODEC)) switchToBinary = true
         if (readable) outbox.start(h.clock)
@@ -100,19 +120,14 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
         shell.kick()
         return
       }
-      case 'apply': {
-        const u = step.update
-        stats.updatesReceived++
-        const isNew = host.clock.get(u[2]) === 0
-        if (isNew && newSources >= maxSources) {
-          return reject(new GrapevineError('ERR_TOO_MANY_SOURCES', `peer sent updates from more than ${maxSources} new sources`, { source: u[2] }))
-        }
-        const r = host.receive(u, stream)
-        if (isNew && r.status === 'applied') newSources++
-        if (r.status === 'rejected') return reject(r.error)
-        if (r.status === 'old') stats.oldDropped++
-        else stats.updatesApplied++
-        outbox.peerHas(u)
+      case 'apply':
+        return admission.offer(host, step.update)
+      case 'notice': {
+        stats.noticesReceived++
+        const warning = refusedWarning(step.notice, facts.peerHeader)
+        stream.emit('refused', warning)
+        // A hostile peer could send a flood: the replica hears the first few.
+        if (stats.noticesReceived <= MAX_NOTICES_REPORTED) host.streamWarning('refused', warning)
         return
       }
       case 'synced':
@@ -124,6 +139,21 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
         if (msg.kind === 'sync') stream.emit('syncReceived')
     }
   }
+
+  const admission = createAdmission({
+    stats,
+    stream,
+    maxSources,
+    ...time,
+    reject,
+    closeWith: shell.fatalAfterFlush,
+    peerHas: (u) => { outbox.peerHas(u) },
+    notify: (n) => {
+      if (!peerReadsNotices || shell.closed) return
+      notices.push(n)
+      shell.kick()
+    }
+  })
 
   function reject (err: GrapevineError): void {
     stats.rejected++
@@ -153,12 +183,9 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
       shell.kick()
     })
   }
-  const untrack = host.track(() => {
-    if (shell.closed) return
-    shell.endOutgoing()
-    stream.end()
-  })
+  const untrack = host.track(shell.shutdown)
   function onClose (): void {
+    admission.close()
     unsubscribe()
     untrack()
   }

@@ -4,7 +4,7 @@ import { GrapevineError } from '../errors/grapevine-error'
 import { TokenBucket } from '../limits/token-bucket'
 import type { Session } from '../session/session'
 import type { FrameLimits } from '../wire/line-decoder'
-import { createDecoder, createEncoder, type OutBatch } from './codec'
+import { type EncoderControl, createDecoder, createEncoder, type OutBatch } from './codec'
 import type { StreamStats } from './stats'
 
 /** What a protocol plugs into the shell. */
@@ -17,6 +17,8 @@ export interface ShellHooks {
   handle (value: unknown): void
   /** Release subscriptions; called once, on 'close'. */
   onClose (): void
+  /** The peer ended its side: call `done` once what it sent is applied (held updates included). */
+  settle?: (done: () => void) => void
 }
 
 /** Settings of the shell, taken from the stream's options. */
@@ -30,6 +32,8 @@ export interface ShellOptions {
   readonly handshakeTimeoutMs?: number | undefined
   /** Offer binary frames (the codec switches only once both sides agreed). */
   readonly binary?: boolean
+  /** Write JSON lines as ASCII only (non-ASCII escaped) from the start. Default true. */
+  readonly ascii?: boolean
   readonly maxSources?: number
 }
 
@@ -60,7 +64,18 @@ export interface Shell {
   endOutgoing (): void
   /** Destroy the stream with this error (once). */
   fatal (err: Error): void
+  /** The peer is grapevine: raw UTF-8 JSON lines from now on (escapes are for other peers). */
+  rawUtf8 (): void
+  /** Stop reading, send what is queued, then destroy with this error (soon, even if no one reads). */
+  fatalAfterFlush (err: Error): void
+  /** End both sides (dispose): at once if no one reads this stream, else after a short grace. */
+  shutdown (): void
 }
+
+/** How long a stream ending with an error waits for what it queued to be read. */
+const FLUSH_GRACE_MS = 1_000
+/** How long a disposed stream waits for its peer to end before it is destroyed. */
+const SHUTDOWN_GRACE_MS = 5_000
 
 /**
  * The I/O shell shared by grapevine's stream protocols: a through2 decoder
@@ -76,6 +91,7 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
   let waiting = false
   let closed = false
   let readyToEnd = false
+  let draining = false
 
   const fill = (): void => {
     if (closed || ending) return
@@ -122,6 +138,30 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
     facts.error = err
     stream.destroy(err)
   }
+  const fatalAfterFlush = (err: Error): void => {
+    if (closed || draining) return
+    draining = true
+    endOutgoing()
+    const timer = setTimeout(() => fatal(err), FLUSH_GRACE_MS)
+    timer.unref()
+    stream.once('end', () => fatal(err))
+    stream.once('close', () => clearTimeout(timer))
+  }
+  // Nobody consumes our side (a write-only stream fed a dump, say): nothing
+  // it sends can reach anyone, so it must not keep the stream open.
+  const unread = (): boolean => stream.readableFlowing === null
+  const shutdown = (): void => {
+    if (closed) return
+    endOutgoing()
+    stream.end()
+    if (unread()) {
+      stream.destroy()
+      return
+    }
+    const timer = setTimeout(() => { if (!closed) stream.destroy() }, SHUTDOWN_GRACE_MS)
+    timer.unref()
+    stream.once('close', () => clearTimeout(timer))
+  }
 
   const handleGuarded = (value: unknown): void => {
     try {
@@ -134,14 +174,15 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
       fatal(e)
     }
   }
-  const encoder = createEncoder((n) => { stats.bytesSent += n }, opts.binary === true)
+  const encoding: EncoderControl = { ascii: opts.ascii !== false }
+  const encoder = createEncoder((n) => { stats.bytesSent += n }, opts.binary === true, encoding)
   const decoder = createDecoder(opts.limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err), opts.binary === true, opts.maxSources)
   const sink = new Writable({
     objectMode: true,
     write (values: unknown[], _enc, cb) {
       let i = 0
       const run = (): void => {
-        while (i < values.length && !closed) {
+        while (i < values.length && !closed && !draining) {
           // Rate limit: hold the callback, so the decoder and the socket back up.
           const wait = pace !== undefined ? pace.take() : 0
           if (wait > 0) {
@@ -156,9 +197,14 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
       run()
     },
     final (cb) {
-      // The peer ended its side: finish ours once everything queued is out.
-      endOutgoing()
-      cb()
+      // The peer ended its side: finish ours once what it sent is applied
+      // (updates held for clock drift included) and everything queued is out.
+      const finish = (): void => {
+        endOutgoing()
+        cb()
+      }
+      if (hooks.settle !== undefined) hooks.settle(finish)
+      else finish()
     }
   })
   decoder.pipe(sink)
@@ -181,6 +227,22 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
     if (finished && ended && !closed) stream.destroy()
   }
   stream.on('finish', () => { finished = true; maybeClose() })
+  // The peer ended and what it sent is applied, so our side ends too. If no
+  // one ever read it, 'end' cannot come: close. If everything was read but
+  // the reader went away (its stream closed and unpiped), 'end' waits for a
+  // read that never comes: ask for it.
+  let sinkDone = false
+  let outDone = false
+  const settleEnd = (): void => {
+    if (closed || !sinkDone) return
+    if (unread()) {
+      stream.destroy()
+      return
+    }
+    if (outDone && stream.readableLength === 0 && stream.readableFlowing !== true) stream.read(0)
+  }
+  sink.on('finish', () => { sinkDone = true; setImmediate(settleEnd) })
+  encoder.on('end', () => { outDone = true; setImmediate(settleEnd) })
   stream.on('end', () => { ended = true; maybeClose() })
   stream.once('close', () => {
     closed = true
@@ -208,6 +270,9 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
     syncPlaced,
     synced,
     endOutgoing,
-    fatal
+    fatal,
+    fatalAfterFlush,
+    shutdown,
+    rawUtf8: () => { encoding.ascii = false }
   }
 }

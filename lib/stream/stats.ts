@@ -18,6 +18,10 @@ export interface StreamStats {
   queueOverflows: number
   /** Times reading from the peer paused for `maxMessagesPerSecond`. */
   throttled: number
+  /** Peer updates held right now until our clock allows them (clock drift). */
+  held: number
+  /** Notices the peer sent us (its refusals of our updates). */
+  noticesReceived: number
 }
 
 export function emptyStats (): StreamStats {
@@ -30,6 +34,8 @@ export function emptyStats (): StreamStats {
     bytesSent: 0,
     bytesReceived: 0,
     queueOverflows: 0,
-    throttled: 0
+    throttled: 0,
+    held: 0,
+    noticesReceived: 0
   }
 }

@@ -1,6 +1,7 @@
 import { VectorClock } from '../clock/vector-clock'
 import { GrapevineError } from '../errors/grapevine-error'
 import { type Header, type Update, SYNC, isSourceId, isTimestamp } from './types'
+import { type RefusedNotice, decodeNotice, isNoticeShape } from './notice'
 
 /** A header after validation, with its clock parsed. */
 export interface DecodedHeader {
@@ -14,6 +15,7 @@ export type WireMessage =
   | DecodedHeader
   | { readonly kind: 'update', readonly update: Update }
   | { readonly kind: 'sync' }
+  | { readonly kind: 'notice', readonly notice: RefusedNotice }
   | { readonly kind: 'ignored' }
 
 const IGNORED: WireMessage = { kind: 'ignored' }
@@ -30,15 +32,23 @@ export function checkUpdate (v: readonly unknown[]): Update | GrapevineError {
 
 /**
  * Turn a parsed JSON value into a message or a coded error. Arrays are
- * updates, objects headers, "SYNC" the sync marker; other scalars are
- * ignored (reserved for future use).
+ * updates, objects headers (or notices: no clock, a string `notice`),
+ * "SYNC" the sync marker; other scalars, and notices we do not understand,
+ * are ignored (reserved for future use).
  */
 export function decodeMessage (value: unknown, maxSources = Infinity): WireMessage | GrapevineError {
   if (Array.isArray(value)) {
     const u = checkUpdate(value)
     return u instanceof GrapevineError ? u : { kind: 'update', update: u }
   }
-  if (typeof value === 'object' && value !== null) return decodeHeader(value as Record<string, unknown>, maxSources)
+  if (typeof value === 'object' && value !== null) {
+    const o = value as Record<string, unknown>
+    if (isNoticeShape(o)) {
+      const notice = decodeNotice(o)
+      return notice === undefined ? IGNORED : { kind: 'notice', notice }
+    }
+    return decodeHeader(o, maxSources)
+  }
   if (value === SYNC) return SYNC_MSG
   return IGNORED
 }

@@ -94,11 +94,24 @@ test('Doc converges: rows, fields, removals and live queries', async (t) => {
       const id = rng.pick(ROW_IDS)
       const row = d.get(id)
       const roll = rng.next()
-      if (row === undefined || roll < 0.2) {
-        d.add({ id, [rng.pick(FIELDS)]: rng.int(0, 3) })
-      } else if (roll < 0.4) {
+      const seq = queries.get(d)?.seq
+      if (seq !== undefined && roll < 0.3) {
+        // Sequence editing: place rows at random spots, take them out again.
+        const at = seq.size > 0 ? seq.at(rng.int(0, seq.size - 1)) : undefined
+        const pick = rng.next()
+        if (pick < 0.2) seq.push({ id, y: rng.int(0, 3) })
+        else if (pick < 0.35) seq.unshift(d.has(id) ? id : { id })
+        else if (pick < 0.55 && at !== undefined) seq.after({ id }, at)
+        else if (pick < 0.7 && at !== undefined) seq.before({ id }, at)
+        else if (pick < 0.8) seq.insert({ id }, seq.first(), seq.next(seq.first()))
+        else if (pick < 0.9) seq.pop()
+        else seq.shift()
+      } else if (row === undefined || roll < 0.4) {
+        if (rng.chance(0.5)) d.add({ id, [rng.pick(FIELDS)]: rng.int(0, 3) })
+        else d.set(id, { [rng.pick(FIELDS)]: rng.int(0, 3) })
+      } else if (roll < 0.55) {
         d.rm(id)
-      } else if (roll < 0.8) {
+      } else if (roll < 0.85) {
         row.set(rng.pick(FIELDS), rng.int(0, 3))
       } else {
         row.set({ x: rng.int(0, 2), y: rng.int(0, 2) })

@@ -11,17 +11,25 @@ function spot (rng: Rng, length: number): number {
   return rng.chance(0.5) ? Math.min(length, rng.pick([0, 1, 2])) : rng.int(0, length)
 }
 
-test('List converges under random inserts, deletes and moves, with no duplicates', async (t) => {
+test('List converges under random inserts, deletes, moves, replaces, splices, pops and shifts, with no duplicates', async (t) => {
   let counter = 0
+  const fresh = (l: List): string => `${l.id}.${counter++}`
   await runConvergence(t, {
     name: 'List',
     create: (o) => new List(o),
     randomOp: (l, rng) => {
       const roll = rng.next()
-      if (l.length > 0 && roll < 0.2) l.delete(rng.int(0, l.length - 1))
-      else if (l.length > 1 && roll < 0.45) l.move(rng.int(0, l.length - 1), spot(rng, l.length - 1))
-      else if (roll < 0.55) l.push(`${l.id}.${counter++}`, `${l.id}.${counter++}`)
-      else l.insert(spot(rng, l.length), `${l.id}.${counter++}`)
+      if (l.length > 0 && roll < 0.15) l.delete(rng.int(0, l.length - 1))
+      else if (l.length > 1 && roll < 0.35) l.move(rng.int(0, l.length - 1), spot(rng, l.length - 1))
+      else if (l.length > 0 && roll < 0.45) l.set(spot(rng, l.length - 1), fresh(l))
+      else if (roll < 0.55) {
+        const values: string[] = []
+        for (let i = rng.int(0, 3); i > 0; i--) values.push(fresh(l))
+        l.splice(spot(rng, l.length), rng.int(0, 3), ...values)
+      } else if (roll < 0.6) l.pop()
+      else if (roll < 0.65) l.shift()
+      else if (roll < 0.72) l.push(fresh(l), fresh(l))
+      else l.insert(spot(rng, l.length), fresh(l))
     },
     state: (l) => l.toArray(),
     check: (replicas, tt) => {

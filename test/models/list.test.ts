@@ -13,7 +13,7 @@ async function apart (a: List, b: List, fn: () => void): Promise<void> {
 }
 
 test('insert, push, unshift, delete, move and get behave like an array', (t) => {
-  const l = new List('a')
+  const l = new List({ id: 'a' })
   t.equal(l.push(1, 2, 3), 3)
   l.insert(1, 'x')
   t.equal(l.unshift('first'), 5)
@@ -33,8 +33,8 @@ test('insert, push, unshift, delete, move and get behave like an array', (t) => 
 })
 
 test('events report inserts, deletes and moves with their indexes, here and on a peer', async (t) => {
-  const a = new List('a')
-  const b = new List('b')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
   const seen: Record<string, ListEdit[]> = { a: [], b: [] }
   a.on('change', (e: ListEdit) => seen.a?.push(e))
   b.on('change', (e: ListEdit) => seen.b?.push(e))
@@ -45,22 +45,24 @@ test('events report inserts, deletes and moves with their indexes, here and on a
   a.move(0, 1)
   a.delete(0)
   await until(() => b.length === 1)
+  const [p, q] = (seen.a ?? []).map((e) => e.key)
+  t.ok(p !== undefined && q !== undefined && p !== q, 'each item has its own key')
   const expected = [
-    { type: 'insert', index: 0, value: 'p' },
-    { type: 'insert', index: 1, value: 'q' },
-    { type: 'move', from: 0, to: 1, value: 'p' },
-    { type: 'delete', index: 0, value: 'q' }
+    { type: 'insert', index: 0, value: 'p', key: p },
+    { type: 'insert', index: 1, value: 'q', key: q },
+    { type: 'move', from: 0, to: 1, value: 'p', key: p },
+    { type: 'delete', index: 0, value: 'q', key: q }
   ]
   t.deepEqual(seen.a, expected)
-  t.deepEqual(seen.b, expected)
+  t.deepEqual(seen.b, expected, 'the same edits and keys on the peer')
   t.deepEqual(moves, [[0, 1, 'p']])
   a.dispose()
   b.dispose()
 })
 
 test('concurrent inserts at the same index do not interleave and do not duplicate', async (t) => {
-  const a = new List('a')
-  const b = new List('b')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
   a.push('start', 'end')
   await apart(a, b, () => {
     for (let i = 0; i < 4; i++) a.insert(1 + i, `a${i}`)
@@ -74,8 +76,8 @@ test('concurrent inserts at the same index do not interleave and do not duplicat
 })
 
 test('concurrent moves of one item leave it in one place on every replica', async (t) => {
-  const a = new List('a')
-  const b = new List('b')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
   a.push('x', 1, 2, 3, 4)
   await apart(a, b, () => {
     a.move(0, 4)
@@ -90,8 +92,8 @@ test('concurrent moves of one item leave it in one place on every replica', asyn
 })
 
 test('a move concurrent with a delete of the same item leaves it deleted', async (t) => {
-  const a = new List('a')
-  const b = new List('b')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
   a.push('x', 'y', 'z')
   await apart(a, b, () => {
     a.move(0, 2)
@@ -104,8 +106,8 @@ test('a move concurrent with a delete of the same item leaves it deleted', async
 })
 
 test('an item moved concurrently with inserts next to it keeps its neighbours and appears once', async (t) => {
-  const a = new List('a')
-  const b = new List('b')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
   a.push('a', 'b', 'c')
   await apart(a, b, () => {
     a.move(2, 0)
@@ -119,8 +121,8 @@ test('an item moved concurrently with inserts next to it keeps its neighbours an
 })
 
 test('a reconnect sends only the missing inserts, deletes and moves', async (t) => {
-  const a = new List('a')
-  const b = new List('b')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
   for (let i = 0; i < 50; i++) a.push(i)
   const d1 = await syncPair(a, b)
   d1()
@@ -138,9 +140,9 @@ test('a reconnect sends only the missing inserts, deletes and moves', async (t) 
 })
 
 test('a move that arrives before its item is held until the item arrives', (t) => {
-  const a = new List('a')
-  const b = new List('b')
-  const c = new List('c')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
+  const c = new List({ id: 'c' })
   a.push('x', 'y')
   for (const u of a.history(new VectorClock())) b.receive(u)
   b.move(0, 1)
@@ -157,7 +159,7 @@ test('a move that arrives before its item is held until the item arrives', (t) =
 })
 
 test('list updates that can never resolve are rejected and change nothing', (t) => {
-  const a = new List('a')
+  const a = new List({ id: 'a' })
   a.push('x', 'y')
   a.move(0, 1)
   const [ins, mv] = a.history(new VectorClock())
@@ -181,8 +183,8 @@ test('list updates that can never resolve are rejected and change nothing', (t) 
 })
 
 test('history is ordered by (ts, source) and a dump restores the same list', async (t) => {
-  const a = new List('a')
-  const b = new List('b')
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
   a.push(1, 2)
   await syncPair(a, b)
   b.insert(1, 'b')
@@ -190,7 +192,7 @@ test('history is ordered by (ts, source) and a dump restores the same list', asy
   await until(() => a.logSize === 3 && b.logSize === 3)
   const h = a.history(new VectorClock())
   t.ok(h.every((u, i) => i === 0 || (h[i - 1] as Update)[1] < u[1] || ((h[i - 1] as Update)[1] === u[1] && (h[i - 1] as Update)[2] < u[2])), 'sorted')
-  const copy = new List('copy')
+  const copy = new List({ id: 'copy' })
   const read = a.createReadStream()
   read.pipe(copy.createWriteStream())
   await until(() => copy.logSize === 3)
@@ -202,7 +204,7 @@ test('history is ordered by (ts, source) and a dump restores the same list', asy
 })
 
 test('clone() of a List and a Text starts equal and follows later edits', async (t) => {
-  const l = new List('l')
+  const l = new List({ id: 'l' })
   l.push('a', 'b', 'c')
   l.move(0, 2)
   l.delete(0)
@@ -219,4 +221,101 @@ test('clone() of a List and a Text starts equal and follows later edits', async 
   await until(() => l.get(2) === 'c' && l2.length === 3 && x2.toString() === 'ello!', 5000, 'clones follow')
   t.deepEqual(l2.toArray(), l.toArray())
   for (const r of [l, l2, x, x2]) r.dispose()
+})
+
+test('splice, pop and shift behave like Array.prototype, and splice replaces in place what it can', (t) => {
+  const l = List.from(['a', 'b', 'c', 'd'], { id: 'l' })
+  const arr: unknown[] = ['a', 'b', 'c', 'd']
+  const both = (...args: [number, number?, ...unknown[]]): void => {
+    const [start, count, ...values] = args
+    const got = count === undefined ? l.splice(start) : l.splice(start, count, ...values)
+    const want = count === undefined ? arr.splice(start) : arr.splice(start, count, ...values)
+    t.deepEqual(got, want, `splice(${args.map((x) => JSON.stringify(x)).join(', ')}) returns the removed values`)
+    t.deepEqual(l.toArray(), arr)
+  }
+  const keyOfB = l.keyAt(1) as string
+  both(1, 1, 'B')
+  t.equal(l.keyAt(1), keyOfB, 'a replaced item keeps its key')
+  both(1, 0, '?')
+  both(0, 2)
+  both(-1, 1, 'x', 'y')
+  both(0, 99, 'p', 'q', 'r')
+  both(1)
+  both(5, 1, 'end')
+  t.equal(l.pop(), arr.pop())
+  t.equal(l.shift(), arr.shift())
+  t.deepEqual(l.toArray(), arr)
+  t.equal(l.pop(), undefined, 'pop on an empty list')
+  t.equal(l.shift(), undefined)
+  t.throws(() => l.splice(0, 0, undefined), /undefined/)
+  t.end()
+})
+
+test('new List(string) throws instead of taking the string as the id; List.from builds a list', (t) => {
+  t.throws(() => new List('a' as never), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT')
+  t.deepEqual(List.from(['x', 'y']).toArray(), ['x', 'y'])
+  t.equal(new List({ id: 'me' }).id, 'me')
+  t.end()
+})
+
+test('item keys stay with the item through moves and replaces, and name nothing once it is deleted', (t) => {
+  const l = List.from([1, 2, 3], { id: 'l' })
+  const k = l.keyAt(0) as string
+  l.move(0, 2)
+  t.equal(l.indexOfKey(k), 2)
+  l.set(2, 'one')
+  t.equal(l.indexOfKey(k), 2)
+  t.equal(l.get(2), 'one')
+  l.delete(2)
+  t.equal(l.indexOfKey(k), -1)
+  t.equal(l.indexOfKey('nonsense'), -1)
+  t.equal(l.indexOfKey(`${k.split(':')[0] ?? ''}:99:l`), -1, 'an element past the end of its insert')
+  t.equal(l.keyAt(5), undefined)
+  t.end()
+})
+
+test('concurrent replaces of one item pick the latest on every replica; a delete beats a replace', async (t) => {
+  let now = 1_700_000_000_000
+  const wall = (): number => now
+  const a = new List({ id: 'a', now: wall })
+  const b = new List({ id: 'b', now: wall })
+  a.push('x', 'y')
+  await apart(a, b, () => {})
+  const seen: unknown[] = []
+  b.on('set', (index: number, value: unknown, previous: unknown) => seen.push([index, value, previous]))
+  await apart(a, b, () => {
+    a.set(0, 'from a')
+    now += 1
+    b.set(0, 'from b')
+    b.set(1, 'b replaces y')
+    a.delete(1)
+  })
+  t.deepEqual(a.toArray(), ['from b'])
+  t.deepEqual(b.toArray(), ['from b'])
+  t.deepEqual(seen, [[0, 'from b', 'x'], [1, 'b replaces y', 'y']], 'the losing replace from a fired nothing on b')
+  a.dispose()
+  b.dispose()
+})
+
+test('history sends the value an insert carried, then the replace; a replace that arrives first is held', async (t) => {
+  const a = new List({ id: 'a' })
+  const b = new List({ id: 'b' })
+  a.push('old')
+  await syncPair(a, b)
+  b.set(0, 'new')
+  await until(() => a.get(0) === 'new')
+  const h = a.history(new VectorClock())
+  t.deepEqual(h.map((u) => (u[0] as unknown[])[0]), ['i', 's'])
+  t.deepEqual((h[0]?.[0] as unknown[])[3], ['old'], 'the insert is rebuilt with its own value')
+  const c = new List({ id: 'c' })
+  c.receive(h[1] as Update)
+  t.equal(c.pending, 1, 'the replace waits for its item')
+  c.receive(h[0] as Update)
+  t.equal(c.pending, 0)
+  t.deepEqual(c.toArray(), ['new'])
+  const ts = (h[0] as Update)[1]
+  t.equal(c.receive([['s', [ts - 1, 'a', 0], 'v'], ts + 5 as never, 'p' as never]).status, 'rejected', 'a replace of an item its source never issued')
+  t.equal(new Text({ id: 't' }).receive([['s', [1, 'zz', 0], 'v'], 5 as never, 'p' as never]).status, 'rejected', 'Text has no replace')
+  a.dispose()
+  b.dispose()
 })

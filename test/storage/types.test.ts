@@ -13,7 +13,7 @@ const cases: Case[] = [
   { name: 'Counter', create: (id) => new Counter(id), write: (r, i) => { if (i % 3 === 0) (r as Counter).decrement(2); else (r as Counter).increment(i) } },
   // A set's order is insertion order: compare sorted.
   { name: 'ORSet', create: (id) => new ORSet(id), write: (r, i) => { const s = r as ORSet; if (i % 4 === 3) s.delete(i % 6); else s.add(i % 6) }, state: (r) => (r as ORSet).values().map((v) => JSON.stringify(v)).sort() },
-  { name: 'List', create: (id) => new List(id), write: (r, i) => { const l = r as List; if (i % 5 === 4 && l.toArray().length > 0) l.delete(i % l.toArray().length); else l.insert(i % (l.toArray().length + 1), i) } },
+  { name: 'List', create: (id) => new List({ id }), write: (r, i) => { const l = r as List; if (i % 5 === 4 && l.toArray().length > 0) l.delete(i % l.toArray().length); else l.insert(i % (l.toArray().length + 1), i) } },
   { name: 'Text', create: (id) => new Text(id), write: (r, i) => { const x = r as Text; if (i % 4 === 3 && x.toJSON().length > 1) x.delete(1); else x.insert(i % (x.toJSON().length + 1), String.fromCharCode(97 + (i % 26))) } },
   { name: 'Doc', create: (id) => new Doc(id), write: (r, i) => { const d = r as Doc; if (d.has(`row${i % 3}`)) d.set(`row${i % 3}`, 'n', i); else d.add({ id: `row${i % 3}`, n: i }) } }
 ]

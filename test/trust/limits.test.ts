@@ -70,7 +70,7 @@ test('a slow peer holds at most maxQueueBytes of live updates, then catches up f
 
 test('limits are coded: a line too long, too deep, or a header with too many sources', async (t) => {
   const cases: Array<[Record<string, number>, string, string]> = [
-    [{ maxLineBytes: 100 }, 'x'.repeat(200), 'ERR_LINE_TOO_LONG'],
+    [{ maxLineBytes: 100 }, '"' + 'x'.repeat(200), 'ERR_LINE_TOO_LONG'],
     [{ maxDepth: 4 }, '[[[[[[1]]]]]]', 'ERR_TOO_DEEP'],
     [{ maxSources: 2 }, JSON.stringify({ id: 'p', clock: { a: 1, b: 1, c: 1 } }), 'ERR_TOO_MANY_SOURCES']
   ]

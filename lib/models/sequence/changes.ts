@@ -20,8 +20,17 @@ export type DeleteChange = readonly ['d', readonly ElementRun[]]
 /** A List move: `['m', item, parent, side]` places `item` at a new position. */
 export type MoveChange = readonly ['m', ElementRef, ElementRef | null, Side]
 
+/** A List replace: `['s', item, value]` gives `item` a new value (last writer wins). */
+export type SetChange = readonly ['s', ElementRef, unknown]
+
 /** Any sequence change. */
-export type SequenceChange<C> = InsertChange<C> | DeleteChange | MoveChange
+export type SequenceChange<C> = InsertChange<C> | DeleteChange | MoveChange | SetChange
+
+/** Which change kinds beyond insert and delete a sequence type accepts. */
+export interface ChangeKinds {
+  readonly move: boolean
+  readonly set: boolean
+}
 
 const MAX_INDEX = 2 ** 31
 
@@ -46,9 +55,9 @@ function isParent (ref: unknown, side: unknown): boolean {
 
 /**
  * Shape-check a change from a peer. `content` validates insert content;
- * moves are allowed only when `movable`. Returns the change or undefined.
+ * moves and replaces only when `kinds` allows them. Returns the change or undefined.
  */
-export function parseChange<C> (c: unknown, content: (x: unknown) => x is C, movable: boolean): SequenceChange<C> | undefined {
+export function parseChange<C> (c: unknown, content: (x: unknown) => x is C, kinds: ChangeKinds): SequenceChange<C> | undefined {
   if (!Array.isArray(c) || c.length < 2) return undefined
   switch (c[0]) {
     case 'i':
@@ -56,7 +65,10 @@ export function parseChange<C> (c: unknown, content: (x: unknown) => x is C, mov
     case 'd':
       return c.length === 2 && Array.isArray(c[1]) && c[1].length > 0 && (c[1] as unknown[]).every(isElementRun) ? c as unknown as DeleteChange : undefined
     case 'm':
-      return movable && c.length === 4 && isElementRef(c[1]) && isParent(c[2], c[3]) ? c as unknown as MoveChange : undefined
+      return kinds.move && c.length === 4 && isElementRef(c[1]) && isParent(c[2], c[3]) ? c as unknown as MoveChange : undefined
+    case 's':
+      // A value decoded from JSON is never undefined; a local one is checked by List.set.
+      return kinds.set && c.length === 3 && isElementRef(c[1]) && c[2] !== undefined ? c as unknown as SetChange : undefined
     default:
       return undefined
   }

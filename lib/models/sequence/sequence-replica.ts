@@ -2,7 +2,7 @@ import type { VectorClock } from '../../clock/vector-clock'
 import { Replica, type ReplicaOptions } from '../../replica/replica'
 import { compareUpdates } from '../../replica/compare'
 import type { SourceId, Timestamp, Update } from '../../wire/types'
-import { type ElementRef, type ElementRun, type SequenceChange, parseChange } from './changes'
+import { type ChangeKinds, type ElementRef, type ElementRun, type SequenceChange, parseChange } from './changes'
 import { FugueTree, type SeqNode, type Side, attachChain } from './fugue-tree'
 import { type OpRecord, SourceLog } from './source-log'
 
@@ -40,8 +40,8 @@ export abstract class SequenceReplica<V, C> extends Replica {
   protected abstract contentLength (content: C): number
   /** The content of an insert, rebuilt from its elements (inverse of `integrateInsert`). */
   protected abstract contentOf (nodes: ReadonlyArray<SeqNode<V>>): C
-  /** Whether `'m'` (move) changes are valid for this type. */
-  protected abstract readonly movable: boolean
+  /** Whether `'m'` (move) and `'s'` (replace) changes are valid for this type. */
+  protected abstract readonly kinds: ChangeKinds
   /** Create and attach the elements of an insert; emit events. */
   protected abstract integrateInsert (update: Update, parent: SeqNode<V>, side: Side, content: C): Array<SeqNode<V>>
   /** Remove the given elements (List: items); emit events. */
@@ -50,6 +50,11 @@ export abstract class SequenceReplica<V, C> extends Replica {
   /** Create the new position of a moved item (List only). */
   protected integrateMove (update: Update, _item: SeqNode<V>, _parent: SeqNode<V>, _side: Side): SeqNode<V> {
     throw new Error(`${this.constructor.name} cannot move (update ${update[1]})`)
+  }
+
+  /** Give an item a new value (List only). */
+  protected integrateSet (update: Update, _item: SeqNode<V>, _value: unknown): void {
+    throw new Error(`${this.constructor.name} cannot replace (update ${update[1]})`)
   }
 
   /** Queue an event; it fires once the update is committed (Replica.afterCommit). */
@@ -93,7 +98,7 @@ export abstract class SequenceReplica<V, C> extends Replica {
   }
 
   protected applyUpdate (update: Update): boolean {
-    const change = parseChange(update[0], this.contentGuard, this.movable)
+    const change = parseChange(update[0], this.contentGuard, this.kinds)
     if (change === undefined) return false
     const [, ts, src] = update
     if (this.find(src, ts) !== undefined) return true
@@ -101,6 +106,7 @@ export abstract class SequenceReplica<V, C> extends Replica {
     switch (change[0]) {
       case 'i': if (!this.check(change[1], 1, true, ts, missing)) return false; break
       case 'm': if (!this.check(change[1], 1, false, ts, missing) || !this.check(change[2], 1, true, ts, missing)) return false; break
+      case 's': if (!this.check(change[1], 1, false, ts, missing)) return false; break
       case 'd': for (const run of change[1]) if (!this.check(run, run[3], false, ts, missing)) return false
     }
     const deps = missing.length > 1 ? [...new Set(missing)] : missing
@@ -187,6 +193,9 @@ export abstract class SequenceReplica<V, C> extends Replica {
       const item = this.resolve(c[1], true)
       const parent = this.resolve(c[2])
       if (item !== undefined && parent !== undefined) rec.nodes = [this.integrateMove(u, item, parent, c[3])]
+    } else if (c[0] === 's') {
+      const item = this.resolve(c[1], true)
+      if (item !== undefined) this.integrateSet(u, item, c[2])
     } else {
       const targets: Array<SeqNode<V>> = []
       for (const [ts, src, k, n] of c[1]) {
@@ -204,7 +213,7 @@ export abstract class SequenceReplica<V, C> extends Replica {
    * unless it arrived later than the ref with fewer elements or another
    * kind, which only a faulty peer produces: such an update has no effect.
    */
-  private resolve (ref: ElementRef | null, itemOnly = false): SeqNode<V> | undefined {
+  protected resolve (ref: ElementRef | null, itemOnly = false): SeqNode<V> | undefined {
     if (ref === null) return this.tree.root
     const rec = this.find(ref[1], ref[0])
     if (rec === undefined || (itemOnly && rec.kind !== 'i')) return undefined
