@@ -92,22 +92,19 @@ export class FrameEncoder {
 
   /**
    * Encode an update frame; false (nothing written) when the update must go
-   * as a JSON frame instead: a signature that is not a string, or a source
-   * or signature with a lone surrogate (UTF-8 cannot carry it; JSON escapes it).
+   * as a JSON frame instead: a signature that is not a string, or a string
+   * with a lone surrogate (UTF-8 cannot carry it; JSON text escapes it).
    */
   private update (u: readonly unknown[]): boolean {
     const change: unknown = u[0]
     const ts = u[1] as number
     const source = u[2] as string
     const sig: unknown = u[3]
-    if (u.length === 4 && (typeof sig !== 'string' || !wellFormed(sig))) return false
-    const known = this.sources.get(source)
-    if (known === undefined && !wellFormed(source)) return false
+    if (u.length === 4 && typeof sig !== 'string') return false
     let flags: number
-    // Strings go as UTF-8 only when well formed; otherwise the change goes as JSON text.
-    if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 2 && wellFormed(change[0])) {
-      flags = typeof change[1] !== 'string' ? JSON_VALUE : wellFormed(change[1]) ? STR_VALUE : JSON_CHANGE
-    } else if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 1 && wellFormed(change[0])) {
+    if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 2) {
+      flags = typeof change[1] === 'string' ? STR_VALUE : JSON_VALUE
+    } else if (Array.isArray(change) && typeof change[0] === 'string' && change.length === 1) {
       flags = DELETE
     } else {
       flags = JSON_CHANGE
@@ -118,12 +115,13 @@ export class FrameEncoder {
     if (!asDelta) flags |= F64_TS
     if (typeof sig === 'string') flags |= SIGNED
     const at = this.begin(UPDATE | flags)
+    const known = this.sources.get(source)
+    let ok = true
     if (known !== undefined) {
       this.varint(known)
     } else {
       this.varint(0)
-      this.str(source)
-      this.sources.set(source, this.sources.size + 1)
+      ok = this.str(source)
     }
     if (asDelta) {
       this.varint(delta >= 0 ? delta * 2 : -delta * 2 - 1)
@@ -132,16 +130,22 @@ export class FrameEncoder {
       this.buf.writeDoubleLE(ts, this.pos)
       this.pos += 8
     }
-    // The decoder follows the same rule, so both sides keep the same base.
-    if (Number.isSafeInteger(units)) this.prevUnits = units
     const c = change as unknown[]
     switch (flags & 3) {
-      case STR_VALUE: this.str(c[0] as string); this.str(c[1] as string); break
-      case JSON_VALUE: this.str(c[0] as string); this.str(JSON.stringify(c[1])); break
-      case DELETE: this.str(c[0] as string); break
+      case STR_VALUE: ok = this.str(c[0] as string) && this.str(c[1] as string) && ok; break
+      case JSON_VALUE: ok = this.str(c[0] as string) && this.str(JSON.stringify(c[1])) && ok; break
+      case DELETE: ok = this.str(c[0] as string) && ok; break
       default: this.str(JSON.stringify(change))
     }
-    if (typeof sig === 'string') this.str(sig)
+    if (typeof sig === 'string') ok = this.str(sig) && ok
+    if (!ok) {
+      // Undo the frame: nothing of it was sent, the source stays undefined, the timestamp base unchanged.
+      this.pos = at
+      return false
+    }
+    if (known === undefined) this.sources.set(source, this.sources.size + 1)
+    // The decoder follows the same rule, so both sides keep the same base.
+    if (Number.isSafeInteger(units)) this.prevUnits = units
     this.end(at)
     return true
   }
@@ -175,20 +179,26 @@ export class FrameEncoder {
     this.buf[p] = n
   }
 
-  /** A UTF-8 string behind a varint of its byte length. */
-  private str (s: string): void {
+  /**
+   * A UTF-8 string behind a varint of its byte length. False when the
+   * string has a lone surrogate (written as U+FFFD, so the caller must undo
+   * the frame); checked only for strings that are not plain ASCII.
+   */
+  private str (s: string): boolean {
+    let n: number
     if (s.length < 0x2a) {
       // At most 3 bytes per UTF-16 unit: the length fits one byte.
       this.ensure(1 + s.length * 3)
-      const n = this.buf.write(s, this.pos + 1, 'utf8')
+      n = this.buf.write(s, this.pos + 1, 'utf8')
       this.buf[this.pos] = n
       this.pos += 1 + n
-      return
+    } else {
+      n = Buffer.byteLength(s)
+      this.varint(n)
+      this.ensure(n)
+      this.pos += this.buf.write(s, this.pos, 'utf8')
     }
-    const n = Buffer.byteLength(s)
-    this.varint(n)
-    this.ensure(n)
-    this.pos += this.buf.write(s, this.pos, 'utf8')
+    return n === s.length || wellFormed(s)
   }
 
   private raw (s: string): void {
