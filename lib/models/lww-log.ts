@@ -88,7 +88,8 @@ function entryTs (e: number, tsAt: Float64Array): number {
   return e >= 0 ? tsAt[e] as number : -e
 }
 
-export interface HeapEntry { readonly c: Cursor, readonly ts: number }
+/** A cursor in the history heap, keyed by the timestamp of its next entry. */
+export interface HeapEntry { readonly c: Cursor, ts: number }
 
 function before (a: HeapEntry, b: HeapEntry): boolean {
   return a.ts < b.ts || (a.ts === b.ts && a.c.log.id < b.c.log.id)

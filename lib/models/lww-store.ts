@@ -143,13 +143,18 @@ export class LwwStore {
       const ts = e.c.peek()
       if (ts === undefined) continue
       // Entries superseded since this one was queued: requeue at its real place.
+      // (The popped entry is reused: no allocation per update.)
       if (ts !== e.ts) {
-        heapPush(heap, { c: e.c, ts })
+        e.ts = ts
+        heapPush(heap, e)
         continue
       }
       yield this.tupleAt(e.c.take())
       const next = e.c.peek()
-      if (next !== undefined) heapPush(heap, { c: e.c, ts: next })
+      if (next !== undefined) {
+        e.ts = next
+        heapPush(heap, e)
+      }
     }
   }
 
