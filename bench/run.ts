@@ -10,7 +10,7 @@ const argv = process.argv.slice(2)
 const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1'
 const only = listArg('--only')
 const onlySystems = listArg('--systems')
-const ALL = ['grapevine', 'grapevine-bin', 'raw', 'scuttlebutt', 'yjs']
+const ALL = ['grapevine', 'grapevine-bin', 'raw', 'parse', 'scuttlebutt', 'yjs']
 
 function listArg (name: string): string[] | undefined {
   const a = argv.find((x) => x.startsWith(`${name}=`))
@@ -26,6 +26,8 @@ interface Cell {
   figures: string[]
   /** Kill the child after this long and report "did not finish". */
   capMs: number
+  /** Run the cell in this many fresh processes, pooling their samples (cold starts). Default 1. */
+  repeat?: number
 }
 
 function cells (): Cell[] {
@@ -45,6 +47,18 @@ function cells (): Cell[] {
         capMs: q ? 60_000 : 150_000
       })
     }
+  }
+  // Cold: the first sync of a fresh process, no warm-up (JIT not settled), in 5 processes.
+  for (const transport of ['pipe', 'tcp'] as const) {
+    out.push({
+      scenario: 's1',
+      label: `S1 cold ${transport} N=10k`,
+      systems: ALL,
+      params: { n: 10_000, transport, runs: 1, warmups: 0, limitMs: 30_000 },
+      figures: ['ms', 'cpuMs'],
+      capMs: 60_000,
+      repeat: q ? 3 : 5
+    })
   }
   for (const k of q ? [100] : [100, 1_000]) {
     out.push({
@@ -77,9 +91,9 @@ function cells (): Cell[] {
   out.push({
     scenario: 's5',
     label: `S5 memory N=${fmtN(q ? 50_000 : 1_000_000)}`,
-    systems: ['grapevine', 'scuttlebutt', 'yjs'],
+    systems: ['grapevine', 'raw', 'scuttlebutt', 'yjs'],
     params: { n: q ? 50_000 : 1_000_000, runs: q ? 3 : 1 },
-    figures: ['bytesPerKey'],
+    figures: ['bytesPerKey', 'heapPerKey', 'rssPerKey'],
     capMs: 150_000
   })
   return out.filter((c) => only === undefined || only.includes(c.scenario))
@@ -122,8 +136,12 @@ async function main (): Promise<void> {
       // scuttlebutt does not finish N = 1M (its history is written in one
       // synchronous burst, so its own time limit cannot fire): cap it at 60 s.
       const cap = system === 'scuttlebutt' && (cell.params.n ?? 0) >= 1_000_000 ? Math.min(cell.capMs, 60_000) : cell.capMs
-      results[system] = await runCell(cell.scenario, system, cell.params, cap)
-      const r = results[system]
+      let r: Outcome = { samples: [] }
+      for (let i = 0; i < (cell.repeat ?? 1) && r.error === undefined; i++) {
+        const one = await runCell(cell.scenario, system, cell.params, cap)
+        r = one.error !== undefined ? one : { samples: [...(r.samples ?? []), ...(one.samples ?? [])] }
+      }
+      results[system] = r
       const note = r.error ?? (r.samples?.every((s) => s.converged) === true ? 'ok' : 'DID NOT CONVERGE')
       process.stderr.write(`  ${cell.label} ${system}: ${note} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`)
     }

@@ -36,6 +36,9 @@ export const scuttlebuttSystem: System = {
       received++
       peer.onProgress()
     })
+    // Updates old for their source. (One newer for its source but older than
+    // its key's value emits '_remove', as does every overwritten value, so
+    // it cannot be counted apart; S4 writes each key once, so there are none.)
     m.on('old_data', () => { old++ })
     return peer
   }

@@ -25,6 +25,8 @@ export interface Peer {
 /** A replication system under test. */
 export interface System {
   readonly name: string
+  /** True for a ceiling that parses but keeps no state (its peers' `get` knows nothing). */
+  readonly stateless?: boolean
   /** A new, empty replica. */
   create (id: string, opts?: SystemOptions): Peer
 }

@@ -21,6 +21,8 @@ export class HybridClock {
   private lastTs = 0
   private refWall = -Infinity
   private refMono = 0
+  /** The latest `wallNow()` reading; it never decreases. */
+  private seen = -Infinity
 
   constructor (private readonly wall: WallClock = Date.now) {
     this.wallNow()
@@ -59,7 +61,19 @@ export class HybridClock {
    * this reference: it depends on local clocks only.
    */
   wallNow (): number {
-    return this.track(this.wall())
+    const w = this.track(this.wall())
+    if (w > this.seen) this.seen = w
+    return w
+  }
+
+  /**
+   * True when `ts` is at most `ms` past `wallNow()`. `wallNow()` never
+   * decreases, so a timestamp within `ms` of an earlier reading is within
+   * it now: the clock is read only for timestamps near the limit, not once
+   * per update of a sync.
+   */
+  within (ts: number, ms: number): boolean {
+    return ts <= this.seen + ms || ts <= this.wallNow() + ms
   }
 
   private track (w: number): number {

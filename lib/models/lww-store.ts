@@ -1,5 +1,7 @@
 import type { VectorClock } from '../clock/vector-clock'
 import { type SourceId, type Timestamp, type Update } from '../wire/types'
+import { KeyIndex } from './key-index'
+import { Cursor, type HeapEntry, SourceLog, heapPop, heapPush } from './lww-log'
 
 /** A deleted key's value: kept so the delete replicates. */
 const TOMBSTONE: unique symbol = Symbol('tombstone')
@@ -15,7 +17,8 @@ function isLive (v: unknown): boolean {
 
 /**
  * The winning update per key of a last-writer-wins map, stored in columns
- * (no tuple per key), with one log per source ordered by timestamp. A
+ * (no tuple per key) behind a hash index of the keys (key-index.ts), with
+ * one log per source ordered by timestamp. A
  * peer's `history(clock)` starts each source's log at `clock[source]` by
  * binary search and merges the logs, so a reconnect costs time in
  * proportion to what the peer misses, not to the whole map. A log entry
@@ -23,8 +26,8 @@ function isLive (v: unknown): boolean {
  * when the log is compacted. Pure: no events, no I/O.
  */
 export class LwwStore {
-  private readonly slotOf = new Map<string, number>()
-  private keyAt: string[] = []
+  private readonly keyAt: string[] = []
+  private readonly index = new KeyIndex(this.keyAt)
   private valueAt: unknown[] = []
   private tsAt = new Float64Array(16)
   private srcAt = new Uint32Array(16)
@@ -46,21 +49,21 @@ export class LwwStore {
 
   /** True when `key` holds a value. */
   has (key: string): boolean {
-    const slot = this.slotOf.get(key)
-    return slot !== undefined && isLive(this.valueAt[slot])
+    const slot = this.index.find(key)
+    return slot >= 0 && isLive(this.valueAt[slot])
   }
 
   /** The value of `key`: undefined when absent or deleted by `[key]`, null when deleted by `[key, null]`. */
   get (key: string): unknown {
-    const slot = this.slotOf.get(key)
-    if (slot === undefined) return undefined
+    const slot = this.index.find(key)
+    if (slot < 0) return undefined
     const v = this.valueAt[slot]
     return v === TOMBSTONE ? undefined : v
   }
 
   /** True when `key` was ever written (a tombstone counts). */
   known (key: string): boolean {
-    return this.slotOf.has(key)
+    return this.index.find(key) >= 0
   }
 
   /**
@@ -73,24 +76,24 @@ export class LwwStore {
     const last = this.lastLog
     const log = last !== undefined && last.id === source ? last : this.logFor(source)
     const stored = value === undefined ? TOMBSTONE : value
-    const slot = this.slotOf.get(key)
-    if (slot === undefined) {
+    const slot = this.index.find(key)
+    if (slot < 0) {
       const at = this.keyAt.length
       if (at === this.tsAt.length) this.grow()
-      this.slotOf.set(key, at)
       this.keyAt.push(key)
+      this.index.add(at)
       this.valueAt.push(stored)
       this.tsAt[at] = ts
       this.srcAt[at] = log.index
       if (value != null) this.liveKeys++
       if (signature !== undefined) (this.sigAt ??= new Map()).set(at, signature)
-      log.append(ts, at)
+      log.append(ts, at, this.tsAt)
       return true
     }
     const curTs = this.tsAt[slot] as number
     const cur = this.logs[this.srcAt[slot] as number] as SourceLog
     if (curTs > ts || (curTs === ts && cur.id >= source)) return false
-    cur.stale++
+    cur.retire(curTs, slot, this.tsAt)
     if (isLive(this.valueAt[slot])) this.liveKeys--
     if (value != null) this.liveKeys++
     this.valueAt[slot] = stored
@@ -98,9 +101,9 @@ export class LwwStore {
     this.srcAt[slot] = log.index
     if (signature !== undefined) (this.sigAt ??= new Map()).set(slot, signature)
     else this.sigAt?.delete(slot)
-    log.append(ts, slot)
-    if (cur !== log && cur.needsCompaction()) cur.compact(this)
-    if (log.needsCompaction()) log.compact(this)
+    log.append(ts, slot, this.tsAt)
+    if (cur !== log && cur.needsCompaction()) cur.compact()
+    if (log.needsCompaction()) log.compact()
     return true
   }
 
@@ -114,8 +117,8 @@ export class LwwStore {
 
   /** The winning update of `key` as a wire tuple, or undefined. */
   update (key: string): Update | undefined {
-    const slot = this.slotOf.get(key)
-    return slot === undefined ? undefined : this.tupleAt(slot)
+    const slot = this.index.find(key)
+    return slot < 0 ? undefined : this.tupleAt(slot)
   }
 
   /**
@@ -127,25 +130,31 @@ export class LwwStore {
     // A min-heap of source cursors by (next ts, source id): n log k for n
     // updates from k sources, so thousands of sources stay cheap.
     const heap: HeapEntry[] = []
+    const tsAt = (): Float64Array => this.tsAt
     for (const log of this.logs) {
       const since = clock.get(log.id)
       if (log.length === 0 || log.lastTs <= since) continue
-      const c = new Cursor(log, since)
-      const ts = c.peek(this)
+      const c = new Cursor(log, since, tsAt)
+      const ts = c.peek()
       if (ts !== undefined) heapPush(heap, { c, ts })
     }
     while (heap.length > 0) {
       const e = heapPop(heap)
-      const ts = e.c.peek(this)
+      const ts = e.c.peek()
       if (ts === undefined) continue
       // Entries superseded since this one was queued: requeue at its real place.
+      // (The popped entry is reused: no allocation per update.)
       if (ts !== e.ts) {
-        heapPush(heap, { c: e.c, ts })
+        e.ts = ts
+        heapPush(heap, e)
         continue
       }
       yield this.tupleAt(e.c.take())
-      const next = e.c.peek(this)
-      if (next !== undefined) heapPush(heap, { c: e.c, ts: next })
+      const next = e.c.peek()
+      if (next !== undefined) {
+        e.ts = next
+        heapPush(heap, e)
+      }
     }
   }
 
@@ -182,149 +191,5 @@ export class LwwStore {
     const src = new Uint32Array(this.srcAt.length * 2)
     src.set(this.srcAt)
     this.srcAt = src
-  }
-}
-
-/** One source's winning updates: `(ts, slot)` pairs in increasing ts. */
-class SourceLog {
-  ts = new Float64Array(8)
-  slots = new Uint32Array(8)
-  length = 0
-  /** Entries whose key has been won since. */
-  stale = 0
-  /** Bumped by each compaction, so cursors know their positions moved. */
-  version = 0
-
-  constructor (readonly id: SourceId, readonly index: number) {}
-
-  get lastTs (): number {
-    return this.length === 0 ? 0 : this.ts[this.length - 1] as number
-  }
-
-  append (ts: number, slot: number): void {
-    if (this.length === this.ts.length) this.resize(this.ts.length * 2)
-    let at = this.length
-    // Timestamps of a source arrive in increasing order; keep the log sorted if not.
-    if (at > 0 && (this.ts[at - 1] as number) >= ts) {
-      at = this.firstAfter(ts)
-      this.ts.copyWithin(at + 1, at, this.length)
-      this.slots.copyWithin(at + 1, at, this.length)
-      this.version++
-    }
-    this.ts[at] = ts
-    this.slots[at] = slot
-    this.length++
-  }
-
-  needsCompaction (): boolean {
-    return this.stale > 64 && this.stale * 2 > this.length
-  }
-
-  /** Drop entries whose key has a newer winner. */
-  compact (store: LwwStore): void {
-    let w = 0
-    for (let r = 0; r < this.length; r++) {
-      const ts = this.ts[r] as number
-      const slot = this.slots[r] as number
-      if (!store.current(slot, ts, this.index)) continue
-      this.ts[w] = ts
-      this.slots[w] = slot
-      w++
-    }
-    this.length = w
-    this.stale = 0
-    this.version++
-    if (this.ts.length > 64 && w * 4 < this.ts.length) this.resize(Math.max(64, w * 2))
-  }
-
-  /** Index of the first entry with a timestamp greater than `ts`. */
-  firstAfter (ts: number): number {
-    let lo = 0
-    let hi = this.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if ((this.ts[mid] as number) <= ts) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
-
-  private resize (cap: number): void {
-    const ts = new Float64Array(cap)
-    ts.set(this.ts.subarray(0, this.length))
-    this.ts = ts
-    const slots = new Uint32Array(cap)
-    slots.set(this.slots.subarray(0, this.length))
-    this.slots = slots
-  }
-}
-
-interface HeapEntry { readonly c: Cursor, readonly ts: number }
-
-function before (a: HeapEntry, b: HeapEntry): boolean {
-  return a.ts < b.ts || (a.ts === b.ts && a.c.log.id < b.c.log.id)
-}
-
-function heapPush (h: HeapEntry[], e: HeapEntry): void {
-  let i = h.length
-  h.push(e)
-  while (i > 0) {
-    const p = (i - 1) >> 1
-    if (!before(e, h[p] as HeapEntry)) break
-    h[i] = h[p] as HeapEntry
-    i = p
-  }
-  h[i] = e
-}
-
-function heapPop (h: HeapEntry[]): HeapEntry {
-  const top = h[0] as HeapEntry
-  const last = h.pop() as HeapEntry
-  if (h.length > 0) {
-    let i = 0
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= h.length) break
-      const r = l + 1
-      const m = r < h.length && before(h[r] as HeapEntry, h[l] as HeapEntry) ? r : l
-      if (!before(h[m] as HeapEntry, last)) break
-      h[i] = h[m] as HeapEntry
-      i = m
-    }
-    h[i] = last
-  }
-  return top
-}
-
-/** A position in one source log, robust to compaction while a history is read. */
-class Cursor {
-  private pos: number
-  private version: number
-
-  constructor (readonly log: SourceLog, private after: number) {
-    this.pos = log.firstAfter(after)
-    this.version = log.version
-  }
-
-  /** Timestamp of the next entry that is still current, or undefined at the end. */
-  peek (store: LwwStore): number | undefined {
-    const log = this.log
-    if (this.version !== log.version) {
-      this.pos = log.firstAfter(this.after)
-      this.version = log.version
-    }
-    while (this.pos < log.length) {
-      const ts = log.ts[this.pos] as number
-      if (store.current(log.slots[this.pos] as number, ts, log.index)) return ts
-      this.after = ts
-      this.pos++
-    }
-    return undefined
-  }
-
-  /** Consume the entry `peek` returned; its slot. */
-  take (): number {
-    this.after = this.log.ts[this.pos] as number
-    return this.log.slots[this.pos++] as number
   }
 }

@@ -2,6 +2,10 @@ import { Transform, type Duplex } from 'node:stream'
 import type { ReplicaStream } from '../stream/replica-stream'
 import { HEARTBEAT, Liveness, type LivenessOptions, announcedHeartbeat } from './liveness'
 import { SideLineScanner, encodeSideLine } from './side-lines'
+import { holdsSwitch, jsonFrame } from '../wire/binary-frames'
+
+/** A heartbeat once the stream has switched to binary frames: a JSON frame holding `null`. */
+const HEARTBEAT_FRAME = jsonFrame(null)
 
 /** Options of `link(stream, socket, opts)`. */
 export interface LinkOptions extends LivenessOptions {
@@ -36,7 +40,9 @@ export interface Link {
  * or any byte at all fails to arrive in time. Create the stream with
  * `headerFields: livenessHeaderFields(opts)` so the peer knows we heartbeat
  * (serve, dial and Mesh do). The replica stream's encoder
- * emits whole lines per chunk, so a heartbeat can never split a message.
+ * emits whole lines (or whole binary frames) per chunk, so a heartbeat can
+ * never split a message; after the stream's switch to binary frames,
+ * heartbeats and side lines are sent as JSON frames.
  * When either side closes or fails, both are torn down.
  */
 export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions = {}): Link {
@@ -45,7 +51,10 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
   let heartbeats = 0
   // Extra lines wait until the replica stream's first chunk (its header) is out.
   let started = false
-  const early: Buffer[] = []
+  const early: Array<() => Buffer> = []
+  // Once the stream's own bytes have switched to binary frames (gv-bin/1),
+  // what we insert between its chunks must be frames too.
+  let binary = false
   const close = (err?: Error): void => {
     if (err !== undefined && error === undefined) error = err
     if (done) return
@@ -59,7 +68,7 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
     heartbeat: () => {
       if (done) return
       heartbeats++
-      out.push(HEARTBEAT)
+      out.push(binary ? HEARTBEAT_FRAME : HEARTBEAT)
     },
     timeout: (err) => close(err)
   }, opts)
@@ -67,10 +76,11 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
   const out = new Transform({
     transform (chunk: Buffer, _enc, cb) {
       live.sent()
+      if (!binary && holdsSwitch(chunk)) binary = true
       this.push(chunk)
       if (!started) {
         started = true
-        for (const b of early.splice(0)) this.push(b)
+        for (const make of early.splice(0)) this.push(make())
       }
       cb()
     }
@@ -108,9 +118,9 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
     closed,
     sendSideLine (tag: string, text: string) {
       if (done) return
-      const line = encodeSideLine(tag, text)
-      if (started) out.push(line)
-      else early.push(line)
+      const make = (): Buffer => encodeSideLine(tag, text, binary)
+      if (started) out.push(make())
+      else early.push(make)
     },
     get heartbeats () { return heartbeats },
     get error () { return error ?? stream.error },

@@ -99,8 +99,8 @@ export abstract class Replica extends EventEmitter implements StreamHost {
       this.counters.old++
       return OLD
     }
-    const wall = this.hlc.wallNow()
-    if (ts > wall + this.maxDriftMs) {
+    if (!this.hlc.within(ts, this.maxDriftMs)) {
+      const wall = this.hlc.wallNow()
       return this.reject(new GrapevineError('ERR_CLOCK_DRIFT', `timestamp is ${Math.round(ts - wall)} ms ahead of the local clock`, { source, ts }))
     }
     if (this.verifier !== undefined) {

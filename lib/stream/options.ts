@@ -48,7 +48,11 @@ export interface StreamOptions extends TimeStreamOptions {
   /**
    * Binary codecs to offer the peer in the header (`"codecs"`); today only
    * `'gv-bin/1'` (docs/binary-codec.md). The stream switches to it after
-   * the headers only if the peer offers it too. Default: none, JSON lines.
+   * the headers only if the peer offers it too, so a peer that does not
+   * (scuttlebutt@5, an older grapevine) gets JSON lines. Default
+   * `['gv-bin/1']`, except for a stream started without a peer header
+   * (`startClock`, as `createReadStream` does): a dump stays JSON lines.
+   * `[]` keeps JSON lines whatever the peer offers.
    */
   codecs?: readonly string[]
   /** A name, for logs and stats. */

@@ -6,7 +6,7 @@ import { Session } from '../session/session'
 import { DEFAULT_LIMITS } from '../wire/line-decoder'
 import { decodeMessage } from '../wire/messages'
 import type { Update } from '../wire/types'
-import { BINARY_CODEC } from '../wire/binary-frames'
+import { BINARY_CODEC, DEFAULT_CODECS } from '../wire/binary-frames'
 import type { ReplicaStream, StreamOptions } from './options'
 import { emptyStats } from './stats'
 import { createShell } from './shell'
@@ -49,7 +49,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
   // A dump (startClock) is read later, by anyone: no clock reading, no notices.
   const isDump = opts.startClock !== undefined
   if (!isDump) header[NOTICES_FIELD] = 1
-  const offersBinary = opts.codecs?.includes(BINARY_CODEC) === true
+  const offersBinary = (opts.codecs ?? (isDump ? [] : DEFAULT_CODECS)).includes(BINARY_CODEC)
   if (offersBinary) header.codecs = [BINARY_CODEC]
   let switchToBinary = false
 

@@ -9,6 +9,7 @@ import type { Update } from '../../lib/wire/types'
 import { Rng } from '../helpers/rng'
 import { mutateBytes, mutateUpdate, rawBytes, specialLine } from './mutate'
 import { FUZZ_TYPES, type FuzzType } from './types'
+import { binaryInput, outputFault } from './frames'
 
 /** Options of `runFuzz`. */
 export interface FuzzOptions {
@@ -28,6 +29,8 @@ export interface FuzzReport {
   lines: number
   bytes: number
   sessions: number
+  /** Sessions that switched to binary frames (gv-bin/1). */
+  binarySessions: number
   acceptedUpdates: number
   /** Coded rejections and fatal errors seen, by code. */
   codes: Record<string, number>
@@ -37,7 +40,7 @@ export interface FuzzReport {
   uncoded: string[]
   /** State diverged from the reference, or a forged update was accepted. */
   corruptions: string[]
-  /** Lines the replica sent that were not JSON. */
+  /** Output of the replica that was neither JSON lines nor, after its switch, binary frames. */
   badOutput: string[]
   peakHeapBytes: number
   startHeapBytes: number
@@ -65,7 +68,7 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
   const rng = new Rng(opts.seed)
   const types = opts.types ?? FUZZ_TYPES
   const report: FuzzReport = {
-    seed: opts.seed, lines: 0, bytes: 0, sessions: 0, acceptedUpdates: 0, codes: {}, crashes: [], uncoded: [], corruptions: [], badOutput: [],
+    seed: opts.seed, lines: 0, bytes: 0, sessions: 0, binarySessions: 0, acceptedUpdates: 0, codes: {}, crashes: [], uncoded: [], corruptions: [], badOutput: [],
     peakHeapBytes: 0, startHeapBytes: process.memoryUsage().heapUsed, ms: 0
   }
   const started = Date.now()
@@ -125,28 +128,37 @@ async function session (rng: Rng, type: FuzzType, report: FuzzReport): Promise<v
 
   // The input: a header (usually), then lines. A framing session mixes in
   // bytes that kill the stream at once; an update session sends only JSON,
-  // so many mutated updates reach the replica before the stream ends.
+  // so many mutated updates reach the replica before the stream ends. A
+  // binary session offers gv-bin/1, switches, and sends binary frames.
   const framing = rng.chance(0.3)
-  const lines: Buffer[] = []
-  if (rng.chance(framing ? 0.8 : 0.97)) lines.push(Buffer.from(JSON.stringify(header)))
-  for (let n = rng.int(1, framing ? 30 : 80); n > 0; n--) {
-    const r = rng.next()
-    const base = rng.pick(corpus)
-    if (r < 0.3) lines.push(Buffer.from(JSON.stringify(base)))
-    else if (r < 0.9 || !framing) lines.push(Buffer.from(JSON.stringify(mutateUpdate(base, rng, sources)) ?? 'null'))
-    else if (r < 0.95) lines.push(mutateBytes(Buffer.from(JSON.stringify(base)), rng))
-    else if (r < 0.97) lines.push(rawBytes(rng))
-    else lines.push(specialLine(rng, small ? limits : { maxLineBytes: rng.chance(0.05) ? limits.maxLineBytes : 5000, maxDepth: limits.maxDepth }, header))
+  const binary = rng.chance(0.35)
+  report.binarySessions += binary ? 1 : 0
+  const pieces: Buffer[] = []
+  if (binary) {
+    pieces.push(...binaryInput(rng, corpus, sources, header, limits, framing))
+  } else {
+    const eol = Buffer.from(rng.chance(0.2) ? '\r\n' : '\n')
+    const line = (b: Buffer): void => { pieces.push(Buffer.concat([b, eol])) }
+    if (rng.chance(framing ? 0.8 : 0.97)) line(Buffer.from(JSON.stringify(header)))
+    for (let n = rng.int(1, framing ? 30 : 80); n > 0; n--) {
+      const r = rng.next()
+      const base = rng.pick(corpus)
+      if (r < 0.3) line(Buffer.from(JSON.stringify(base)))
+      else if (r < 0.9 || !framing) line(Buffer.from(JSON.stringify(mutateUpdate(base, rng, sources)) ?? 'null'))
+      else if (r < 0.95) line(mutateBytes(Buffer.from(JSON.stringify(base)), rng))
+      else if (r < 0.97) line(rawBytes(rng))
+      else line(specialLine(rng, small ? limits : { maxLineBytes: rng.chance(0.05) ? limits.maxLineBytes : 5000, maxDepth: limits.maxDepth }, header))
+    }
   }
-  const eol = Buffer.from(rng.chance(0.2) ? '\r\n' : '\n')
   const ends: number[] = []
   let offset = 0
-  for (const l of lines) {
-    offset += l.length + eol.length
+  for (const piece of pieces) {
+    offset += piece.length
     ends.push(offset)
   }
-  const input = Buffer.concat(lines.flatMap((l) => [l, eol]))
-  const bytes = rng.chance(0.1) ? input.subarray(0, input.length - eol.length) : input
+  const input = Buffer.concat(pieces)
+  // Sometimes the last piece loses its last byte (a line without its newline, a cut frame).
+  const bytes = rng.chance(0.1) ? input.subarray(0, input.length - 1) : input
 
   const before = snapshot(target)
   const stream: ReplicaStream = target.createStream(streamOpts)
@@ -204,11 +216,9 @@ async function session (rng: Rng, type: FuzzType, report: FuzzReport): Promise<v
   if (accepted.length === 0 && snapshot(target) !== before) report.corruptions.push(`${tag}: state changed though every update was rejected`)
   if (snapshot(target) !== snapshot(reference)) report.corruptions.push(`${tag}: state differs from the reference replica`)
 
-  // Whatever happened, the replica's own output is well-formed JSON lines.
-  for (const line of Buffer.concat(out).toString('utf8').split('\n')) {
-    if (line === '') continue
-    try { JSON.parse(line) } catch { report.badOutput.push(`${tag}: ${line.slice(0, 100)}`) }
-  }
+  // Whatever happened, the replica's own output is well formed: JSON lines, then binary frames if it switched.
+  const fault = outputFault(Buffer.concat(out))
+  if (fault !== undefined) report.badOutput.push(`${tag}: ${fault}`)
   target.dispose()
   reference.dispose()
 }

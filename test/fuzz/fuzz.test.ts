@@ -14,9 +14,10 @@ test('hostile input to every data type: no crash, every fault coded, state uncha
   t.deepEqual(r.crashes, [], `no crash or unhandled rejection ${replay}`)
   t.deepEqual(r.uncoded, [], `every 'error' and 'invalid' carries a GrapevineError code ${replay}`)
   t.deepEqual(r.corruptions, [], `state equals a reference given only the accepted updates ${replay}`)
-  t.deepEqual(r.badOutput, [], `the replica only ever sent JSON lines ${replay}`)
+  t.deepEqual(r.badOutput, [], `the replica only ever sent JSON lines, then binary frames once it switched ${replay}`)
+  t.ok(r.binarySessions > r.sessions / 5, `${r.binarySessions} of ${r.sessions} sessions were in binary frames`)
   t.ok(r.peakHeapBytes < 512 * MiB, `peak heap ${(r.peakHeapBytes / MiB).toFixed(0)} MiB stays bounded`)
-  for (const code of ['ERR_INVALID_JSON', 'ERR_INVALID_UPDATE', 'ERR_BAD_SIGNATURE', 'ERR_NOT_ALLOWED', 'ERR_PROTOCOL']) {
+  for (const code of ['ERR_INVALID_JSON', 'ERR_INVALID_UPDATE', 'ERR_BAD_SIGNATURE', 'ERR_NOT_ALLOWED', 'ERR_PROTOCOL', 'ERR_INVALID_FRAME', 'ERR_LINE_TOO_LONG', 'ERR_TOO_DEEP', 'ERR_INVALID_UTF8']) {
     t.ok((r.codes[code] ?? 0) > 0, `the input reached ${code} (${r.codes[code] ?? 0} times)`)
   }
 })

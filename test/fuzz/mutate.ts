@@ -1,7 +1,7 @@
 import type { Rng } from '../helpers/rng'
 
 /** Values that have broken parsers and models before. */
-const NASTY: unknown[] = [
+export const NASTY: unknown[] = [
   null, true, false, 0, -0, -1, 1.5, 1e308, -1e308, 5e-324, 2 ** 53 + 1,
   '', ' ', 'SYNC', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype',
   '\u0000', '\uffff', '\ud800', 'é', '\n', 'x'.repeat(300),

@@ -11,7 +11,7 @@ const lines = Number(process.env.FUZZ_LINES ?? 1_000_000)
 const gc = (globalThis as { gc?: () => void }).gc
 
 const summary = (r: FuzzReport): string =>
-  `${r.lines} lines, ${(r.bytes / MiB).toFixed(1)} MiB, ${r.sessions} sessions, ${r.acceptedUpdates} accepted, ` +
+  `${r.lines} lines and frames, ${(r.bytes / MiB).toFixed(1)} MiB, ${r.sessions} sessions (${r.binarySessions} binary), ${r.acceptedUpdates} accepted, ` +
   `crashes ${r.crashes.length}, uncoded ${r.uncoded.length}, corruptions ${r.corruptions.length}, ` +
   `heap ${(process.memoryUsage().heapUsed / MiB).toFixed(0)} MiB (peak ${(r.peakHeapBytes / MiB).toFixed(0)} MiB)`
 

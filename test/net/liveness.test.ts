@@ -49,23 +49,32 @@ test('a peer that accepts but never sends a header fails the handshake deadline 
   silent.close()
 })
 
-test('heartbeats keep a quiet but healthy link open past the idle deadline', async (t) => {
-  const a = new Model('a')
-  const b = new Model('b')
-  const live = { heartbeatMs: 40, idleTimeoutMs: 200 }
-  const server = await serve(a, 'tcp://127.0.0.1:0', live)
-  const l = await dial(b, server.address, live)
-  await waitSynced(l.stream)
-  const before = l.stream.stats.bytesReceived
-  await tick(800)
-  t.notOk(l.stream.destroyed, 'still open after four idle deadlines without data')
-  t.ok(l.stream.stats.bytesReceived > before, `heartbeat bytes arrived (${l.stream.stats.bytesReceived - before} bytes)`)
-  a.set('after', true)
-  await until(() => b.get('after') === true, 5000, 'replication after the quiet period')
-  t.pass('the link still replicates')
-  l.close()
-  await server.close()
-})
+for (const [label, codecs] of [['binary frames (the default)', undefined], ['JSON lines (codecs: [])', []]] as const) {
+  test(`heartbeats keep a quiet but healthy link open past the idle deadline, over ${label}`, async (t) => {
+    const a = new Model('a')
+    const b = new Model('b')
+    for (let i = 0; i < 100; i++) a.set(`k${i}`, i)
+    const live = { heartbeatMs: 40, idleTimeoutMs: 200, stream: codecs === undefined ? {} : { codecs } }
+    const server = await serve(a, 'tcp://127.0.0.1:0', live)
+    const l = await dial(b, server.address, live)
+    await waitSynced(l.stream)
+    const binary = codecs === undefined
+    t.equal(Array.isArray(l.stream.peerHeader?.codecs), binary, binary ? 'the peer offered gv-bin/1' : 'no codec offered')
+    const before = l.stream.stats.bytesReceived
+    await tick(800)
+    t.notOk(l.stream.destroyed, 'still open after four idle deadlines without data')
+    const serverLink = [...server.links][0] as Link
+    t.ok(serverLink.heartbeats > 0, `the server sent ${serverLink.heartbeats} heartbeats`)
+    const got = l.stream.stats.bytesReceived - before
+    t.equal(got % (binary ? 6 : 5), 0, `heartbeat bytes arrived (${got} bytes, ${binary ? 'JSON frames of null' : 'null lines'})`)
+    a.set('after', true)
+    await until(() => b.get('after') === true, 5000, 'replication after the quiet period')
+    t.equal(l.stream.error, undefined, 'no error on the client stream')
+    t.equal(serverLink.stream.error, undefined, 'no error on the server stream')
+    l.close()
+    await server.close()
+  })
+}
 
 test('heartbeat lines are ignored by an unmodified scuttlebutt@5 peer, which is not cut for being quiet', async (t) => {
   // reason: scuttlebutt ships no types; we use only createStream and get.

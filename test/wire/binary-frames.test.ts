@@ -6,7 +6,8 @@ import { Rng, seedFromEnv } from '../helpers/rng'
 const seed = seedFromEnv()
 
 function randomString (rng: Rng, max: number): string {
-  const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '\n', 'é', '€', '😀', '\u0000']
+  // Lone surrogates too: UTF-8 cannot carry them, so the encoder must fall back to JSON text.
+  const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '\n', 'é', '€', '😀', '\u0000', '\ud800', '\udfff']
   let s = ''
   const n = rng.int(0, max)
   for (let i = 0; i < n; i++) s += rng.pick(alphabet)
@@ -29,7 +30,7 @@ function randomMessage (rng: Rng, sources: string[], clock: { ts: number }): unk
   // Mostly HLC-like steps (multiples of 1/1024), sometimes jumps, back steps and odd fractions.
   const step = rng.pick([1 / 1024, 3 / 1024, 17, 0.001, -5, 1e6])
   clock.ts = Math.max(1 / 1024, clock.ts + step)
-  const source = rng.chance(0.9) ? rng.pick(sources) : `s${rng.int(0, 1000)}`
+  const source = rng.chance(0.9) ? rng.pick(sources) : rng.chance(0.9) ? `s${rng.int(0, 1000)}` : `s\ud800${rng.int(0, 9)}`
   const u: unknown[] = [change, clock.ts, source]
   if (rng.chance(0.1)) u.push(randomString(rng, 20))
   return u
@@ -106,5 +107,56 @@ test('binary frames: malformed input is a coded error, never a crash', (t) => {
     try { dec.write(Buffer.from([...define('a'), ...define('b'), ...define('c')]), []) } catch (err) { return err }
     return undefined
   })(), 'ERR_TOO_MANY_SOURCES'), 'source dictionary is bounded')
+  t.end()
+})
+
+test('binary frames: strings with lone surrogates, in keys, values, sources and signatures, come back unchanged', (t) => {
+  const msgs: unknown[] = [
+    [['k\ud800', 'v'], 1, 'a'],
+    [['k', 'v\udc00'], 2, 'a'],
+    [['k\udfff'], 3, 'a'],
+    [['k\ud800', { x: '\ud800' }], 4, 'a'],
+    [['k', 'v'], 5, 'b\ud800'],
+    [['k', 'v'], 6, 'a', 'sig\ud800'],
+    [['k', 'v'], 7, 'a', 7],
+    [['k', 'v'], 8, 'a']
+  ]
+  const out: unknown[] = []
+  new FrameDecoder().write(new FrameEncoder().encode(msgs), out)
+  t.deepEqual(out, msgs)
+  t.end()
+})
+
+test('binary frames: JSON depth counts as on JSON lines ([change, ts, source] is level 1)', (t) => {
+  const deep = (d: number): unknown => d === 0 ? 1 : [deep(d - 1)]
+  for (const maxDepth of [2, 3, 5, 10]) {
+    for (let d = 0; d <= maxDepth; d++) {
+      for (const u of [[['k', deep(d)], 1, 'a'], [deep(d), 1, 'a']]) {
+        const line = JSON.stringify(u)
+        const depth = (s: string): number => { let m = 0; let c = 0; for (const ch of s) { if (ch === '[') m = Math.max(m, ++c); else if (ch === ']') c-- } return m }
+        const tooDeepAsLine = depth(line) > maxDepth
+        const out: unknown[] = []
+        let code: string | undefined
+        try {
+          new FrameDecoder({ maxLineBytes: 1 << 20, maxDepth }).write(new FrameEncoder().encode([u]), out)
+        } catch (err) {
+          code = (err as { code?: string }).code
+        }
+        if ((code === 'ERR_TOO_DEEP') !== tooDeepAsLine) {
+          t.fail(`maxDepth ${maxDepth}, ${line}: binary says ${code ?? 'ok'}, a JSON line is ${tooDeepAsLine ? 'too deep' : 'fine'}`)
+          return t.end()
+        }
+      }
+    }
+  }
+  t.pass('the same verdict as the line decoder at every depth')
+  t.end()
+})
+
+test('binary frames: an invalid source id is not kept; its updates decode with an empty source, which validation rejects', (t) => {
+  const out: unknown[] = []
+  const long = 'x'.repeat(5000)
+  new FrameDecoder().write(new FrameEncoder().encode([[['k', 'v'], 1, long], [['k', 'w'], 2, long], [['k', 'v'], 3, '__proto__']]), out)
+  t.deepEqual(out.map((u) => (u as unknown[])[2]), ['', '', ''], 'sources over 256 characters or __proto__ are dropped from the dictionary')
   t.end()
 })
