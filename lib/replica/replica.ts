@@ -36,7 +36,7 @@ export function createId (): SourceId {
  * methods: `applyUpdate(update)` (validate, then apply; false rejects) and
  * `history(clock)` (what a peer at `clock` is missing, ordered by
  * `(ts, source)`). The base owns the id, the clocks, acceptance order
- * (PROTOCOL.md section 4) and the streams.
+ * (docs/protocol.md section 4) and the streams.
  */
 export abstract class Replica extends EventEmitter implements StreamHost {
   readonly id: SourceId
@@ -89,7 +89,7 @@ export abstract class Replica extends EventEmitter implements StreamHost {
   }
 
   /**
-   * Offer a peer's update. Follows PROTOCOL.md section 4: old updates are
+   * Offer a peer's update. Follows docs/protocol.md section 4: old updates are
    * dropped, far-future and unverified ones rejected, and the clock moves
    * only once the data type has applied the update.
    */
@@ -207,7 +207,7 @@ export abstract class Replica extends EventEmitter implements StreamHost {
     return this.clock.toJSON()
   }
 
-  /** A duplex stream speaking protocol v1 (see PROTOCOL.md). */
+  /** A duplex stream speaking protocol v1 (see docs/protocol.md). */
   createStream (opts: StreamOptions = {}): ReplicaStream {
     if (this.disposedFlag) throw new GrapevineError('ERR_DISPOSED', 'replica is disposed')
     return createReplicaStream(this, opts)

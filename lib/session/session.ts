@@ -3,7 +3,7 @@ import type { DecodedHeader, WireMessage } from '../wire/messages'
 import type { Update } from '../wire/types'
 import type { RefusedNotice } from '../wire/notice'
 
-/** Roles of one end of a stream (PROTOCOL.md section 3.6). */
+/** Roles of one end of a stream (docs/protocol.md section 3.6). */
 export interface SessionRoles {
   /** We send history and live updates. */
   readonly readable: boolean

@@ -21,7 +21,7 @@ export type WireMessage =
 const IGNORED: WireMessage = { kind: 'ignored' }
 const SYNC_MSG: WireMessage = { kind: 'sync' }
 
-/** Shape check of an update (PROTOCOL.md section 2). */
+/** Shape check of an update (docs/protocol.md section 2). */
 export function checkUpdate (v: readonly unknown[]): Update | GrapevineError {
   if (v.length !== 3 && v.length !== 4) return invalid(`update must have 3 or 4 elements, got ${v.length}`)
   if (!isTimestamp(v[1])) return invalid('update timestamp must be a finite number above zero')

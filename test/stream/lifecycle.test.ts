@@ -1,6 +1,6 @@
 import test from 'tape'
 import { once } from 'node:events'
-import { Model } from '../../index'
+import { Model, connect } from '../../index'
 import { syncPair, tick, until } from '../helpers/replicas'
 
 test('header arrives before synced; each fires exactly once per stream', async (t) => {
@@ -150,4 +150,36 @@ test('a listener that throws on a peer\'s update fails that stream only, not the
   a.dispose()
   b.dispose()
   c.dispose()
+})
+
+test('connect(a, b).synced resolves once both sides hold what the other had; one turn of the event loop delivers a live write', async (t) => {
+  const a = new Model({ id: 'a' })
+  const b = new Model({ id: 'b' })
+  a.set('before', 1)
+  const d = connect(a, b)
+  await d.synced
+  t.equal(b.get('before'), 1, 'history is there once synced resolves')
+  a.set('live', 2)
+  t.equal(b.get('live'), undefined, 'not in the same tick: Node streams deliver later')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(b.get('live'), 2, 'one turn of the event loop delivers it')
+  d()
+  await d.closed
+  a.dispose()
+  b.dispose()
+})
+
+test('connect(a, b).synced rejects if a stream closes before syncing', async (t) => {
+  const a = new Model({ id: 'a' })
+  const b = new Model({ id: 'b' })
+  const d = connect(a, b)
+  d()
+  try {
+    await d.synced
+    t.fail('should reject')
+  } catch (err) {
+    t.ok(err instanceof Error, 'rejected with an error')
+  }
+  a.dispose()
+  b.dispose()
 })
