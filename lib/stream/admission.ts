@@ -71,9 +71,12 @@ export function createAdmission (ctx: AdmissionContext): Admission {
     closed = true
   }
 
-  /** One try; true when done with, false when it must (stay) held. */
-  const attempt = (item: Item, fromHold: boolean): boolean => {
-    const { host, update, name } = item
+  /**
+   * One try; true when done with, false when it must (stay) held. `item` is
+   * the held entry on a retry, and undefined on the first try: most updates
+   * apply at once, so the entry is only made when one must be held.
+   */
+  const attempt = (host: StreamHost, update: Update, name: string | undefined, item: Item | undefined): boolean => {
     const isNew = host.clock.get(update[2]) === 0
     if (isNew && newSources >= ctx.maxSources) {
       ctx.reject(new GrapevineError('ERR_TOO_MANY_SOURCES', `peer sent updates from more than ${ctx.maxSources} new sources`, { source: update[2] }))
@@ -85,12 +88,13 @@ export function createAdmission (ctx: AdmissionContext): Admission {
         ctx.reject(r.error)
         return true
       }
-      const ms = wait(item)
+      const entry = item ?? { host, update, name }
+      const ms = wait(entry)
       if (ms > ctx.holdMs) {
-        giveUp(new GrapevineError('ERR_CLOCK_DRIFT', `timestamp is ${Math.round(ms + host.maxDriftMs)} ms ahead of the local clock, too far ahead to hold; ending the stream so a reconnect resends it`, { source: update[2], ts: update[1], name, held: false }), item)
+        giveUp(new GrapevineError('ERR_CLOCK_DRIFT', `timestamp is ${Math.round(ms + host.maxDriftMs)} ms ahead of the local clock, too far ahead to hold; ending the stream so a reconnect resends it`, { source: update[2], ts: update[1], name, held: false }), entry)
         return false
       }
-      if (!fromHold) startHolding(item, r.error)
+      if (item === undefined) startHolding(entry, r.error)
       return false
     }
     if (isNew && r.status === 'applied') newSources++
@@ -127,7 +131,7 @@ export function createAdmission (ctx: AdmissionContext): Admission {
   const retry = (): void => {
     timer = undefined
     if (closed) return
-    held.drain((item) => (closed ? undefined : attempt(item, true)))
+    held.drain((item) => (closed ? undefined : attempt(item.host, item.update, item.name, item)))
     ctx.stats.held = held.size
     if (closed) return
     if (held.size === 0) {
@@ -142,16 +146,18 @@ export function createAdmission (ctx: AdmissionContext): Admission {
     offer (host, update, name) {
       if (closed) return
       ctx.stats.updatesReceived++
-      const item: Item = { host, update, name }
-      const key = keyOf(update, name)
-      if (held.blocks(key)) {
-        // Behind a held update of the same source: wait with it, in order.
-        if (!held.hold(key, item)) return overflow(item)
-        ctx.stats.held = held.size
-        ctx.peerHas(update, name)
-        return
+      if (held.size > 0) {
+        const key = keyOf(update, name)
+        if (held.blocks(key)) {
+          // Behind a held update of the same source: wait with it, in order.
+          const item: Item = { host, update, name }
+          if (!held.hold(key, item)) return overflow(item)
+          ctx.stats.held = held.size
+          ctx.peerHas(update, name)
+          return
+        }
       }
-      if (!attempt(item, false) && !closed) ctx.peerHas(update, name)
+      if (!attempt(host, update, name, undefined) && !closed) ctx.peerHas(update, name)
     },
     settle (done) {
       if (held.size === 0 || closed) done()
