@@ -6,6 +6,7 @@ import type { Session } from '../session/session'
 import type { FrameLimits } from '../wire/line-decoder'
 import { type EncoderControl, createDecoder, createEncoder, type OutBatch } from './codec'
 import type { StreamStats } from './stats'
+import { type TurnBudget, processTurnBudget } from './turn-budget'
 
 /** What a protocol plugs into the shell. */
 export interface ShellHooks {
@@ -35,6 +36,8 @@ export interface ShellOptions {
   /** Write JSON lines as ASCII only (non-ASCII escaped) from the start. Default true. */
   readonly ascii?: boolean
   readonly maxSources?: number
+  /** The per-turn budget shared with other streams. Default: the process's. */
+  readonly turnBudget?: TurnBudget
 }
 
 /** Facts every grapevine stream exposes. */
@@ -93,14 +96,34 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
   let readyToEnd = false
   let draining = false
 
+  // Past the first batch (the header), what we send shares the process's
+  // per-turn budget, so many streams catching up at once cannot starve the
+  // event loop (accepts, headers, heartbeats).
+  const turns = opts.turnBudget ?? processTurnBudget
+  let headerOut = false
+  let deferred = false
+  const resume = (): void => {
+    deferred = false
+    fill()
+  }
   const fill = (): void => {
     if (closed || ending) return
+    if (headerOut && !turns.open) {
+      waiting = true
+      if (!deferred) {
+        deferred = true
+        turns.defer(resume)
+      }
+      return
+    }
     const batch: unknown[] = []
     hooks.fill(batch)
     if (batch.length === 0) {
       waiting = true
       return
     }
+    headerOut = true
+    turns.spend(batch.length)
     waiting = false
     if (!out.push(batch as OutBatch)) return
     // push() may call read() again synchronously; otherwise keep filling.
