@@ -7,6 +7,14 @@ import { holdsSwitch, jsonFrame } from '../wire/binary-frames'
 /** A heartbeat once the stream has switched to binary frames: a JSON frame holding `null`. */
 const HEARTBEAT_FRAME = jsonFrame(null)
 
+/**
+ * The most bytes written to the transport at once: a longer chunk (a big
+ * catch-up batch) goes out in slices, so a WebSocket peer never gets a
+ * message over its limit (see `TransportOptions.maxMessageBytes`). The peer
+ * reads a byte stream, so where a slice ends does not matter.
+ */
+export const MAX_WRITE_BYTES = 64 * 1024
+
 /** Options of `link(stream, socket, opts)`. */
 export interface LinkOptions extends LivenessOptions {
   /** Receive side lines of this tag (see `side-lines.ts`), e.g. mesh gossip. Default none. */
@@ -77,7 +85,8 @@ export function link (stream: ReplicaStream, socket: Duplex, opts: LinkOptions =
     transform (chunk: Buffer, _enc, cb) {
       live.sent()
       if (!binary && holdsSwitch(chunk)) binary = true
-      this.push(chunk)
+      if (chunk.length <= MAX_WRITE_BYTES) this.push(chunk)
+      else for (let i = 0; i < chunk.length; i += MAX_WRITE_BYTES) this.push(chunk.subarray(i, i + MAX_WRITE_BYTES))
       if (!started) {
         started = true
         for (const make of early.splice(0)) this.push(make())

@@ -7,7 +7,7 @@ import { normalizeAddress } from './address'
 import { Dialer } from './dialer'
 import type { BackoffOptions } from './backoff'
 import { type Link, link } from './link'
-import { type NetOptions, streamOptions } from './serve'
+import { type NetOptions, streamOptions, transportOptions } from './serve'
 import { type Listener, listenOn, openSocket } from './transports'
 import { MAX_GOSSIP, type MeshMeta, isMeshMeta } from './mesh-meta'
 
@@ -115,7 +115,7 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
   async start (): Promise<this> {
     const listen = this.opts.listen ?? 'tcp://127.0.0.1:0'
     for (const addr of Array.isArray(listen) ? listen : [listen]) {
-      const l = await listenOn(addr, (sock) => { this.attach(sock, 'them', undefined) }, this.opts)
+      const l = await listenOn(addr, (sock) => { this.attach(sock, 'them', undefined) }, transportOptions(this.opts))
       this.servers.push(l)
       this.self.add(l.address)
     }
@@ -171,7 +171,7 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     if (this.closedFlag || this.self.has(addr) || this.dialers.has(addr)) return
     if (!this.seeds.has(addr) && (this.opts.gossip === false || this.dialers.size >= (this.opts.maxKnown ?? 1024))) return
     const d = new Dialer<Link>(async () => {
-      const sock = await openSocket(addr, this.opts)
+      const sock = await openSocket(addr, transportOptions(this.opts))
       return this.attach(sock, 'us', addr)
     }, { ...this.opts, start: false })
     this.dialers.set(addr, d)

@@ -4,7 +4,7 @@ import type { Streamable } from '../stream/connect'
 import type { StreamOptions } from '../stream/replica-stream'
 import { type Link, type LinkOptions, link } from './link'
 import { livenessHeaderFields } from './liveness'
-import { type Listener, type TransportOptions, listenOn, openSocket } from './transports'
+import { type Listener, type TransportOptions, listenOn, openSocket, wsMaxPayload } from './transports'
 
 /** Options of `serve()` and `dial()`. */
 export interface NetOptions extends LinkOptions, TransportOptions {
@@ -56,7 +56,7 @@ export async function serve (replica: Streamable, address: string, opts: NetOpti
     })
     srv.emit('link', l)
   }
-  const listener = await listenOn(address, onSocket, opts)
+  const listener = await listenOn(address, onSocket, transportOptions(opts))
   server = new ReplicaServer(listener)
   for (const s of pending.splice(0)) onSocket(s)
   return server
@@ -64,11 +64,16 @@ export async function serve (replica: Streamable, address: string, opts: NetOpti
 
 /** Dial a served replica at `address` and join `replica` to it; resolves once connected. */
 export async function dial (replica: Streamable, address: string, opts: NetOptions = {}): Promise<Link> {
-  const sock = await openSocket(address, opts)
+  const sock = await openSocket(address, transportOptions(opts))
   return link(replica.createStream(streamOptions(opts)), sock, opts)
 }
 
 /** The stream options of a link: the caller's, plus our heartbeat announcement. */
 export function streamOptions (opts: NetOptions): StreamOptions {
   return { ...opts.stream, headerFields: { ...livenessHeaderFields(opts), ...opts.stream?.headerFields } }
+}
+
+/** The transport options of a link: WebSocket messages limited by the stream's line limit. */
+export function transportOptions (opts: NetOptions): TransportOptions {
+  return { ...opts, maxMessageBytes: wsMaxPayload(opts, opts.stream?.maxLineBytes) }
 }

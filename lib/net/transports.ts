@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws'
 import { invalidArgument } from '../errors/grapevine-error'
+import { DEFAULT_LIMITS } from '../wire/line-decoder'
 import { type Address, formatAddress, parseAddress } from './address'
+import { MAX_WRITE_BYTES } from './link'
 
 /** Transport options shared by listening and dialing. */
 export interface TransportOptions {
@@ -17,6 +19,21 @@ export interface TransportOptions {
   tls?: tls.SecureContextOptions & tls.CommonConnectionOptions & { servername?: string }
   /** Give up dialing after this long, in ms. Default 10 000. */
   connectTimeoutMs?: number
+  /**
+   * Largest WebSocket message accepted (ws, wss), in bytes; a bigger one
+   * closes the connection (code 1009) before it is buffered. Default: the
+   * stream's `maxLineBytes` (1 MiB) plus room for a frame header, and never
+   * under `MAX_WRITE_BYTES`, the most grapevine writes in one message.
+   */
+  maxMessageBytes?: number
+}
+
+/** Pending connections the kernel may queue before we accept them (capped by net.core.somaxconn). */
+export const LISTEN_BACKLOG = 4096
+
+/** The WebSocket message limit for these options (see `maxMessageBytes`). */
+export function wsMaxPayload (opts: TransportOptions, maxLineBytes: number = DEFAULT_LIMITS.maxLineBytes): number {
+  return opts.maxMessageBytes ?? Math.max(maxLineBytes + 64, MAX_WRITE_BYTES)
 }
 
 /** A listening transport. */
@@ -56,9 +73,10 @@ export async function listenOn (address: string, onSocket: (socket: Duplex) => v
     }
   }
   const http = a.scheme === 'wss' ? https.createServer({ ...needTls(opts, a) }) : undefined
+  const maxPayload = wsMaxPayload(opts)
   const wss = http !== undefined
-    ? new WebSocketServer({ server: http, path: a.path })
-    : new WebSocketServer({ host: a.host, port: a.port, path: a.path })
+    ? new WebSocketServer({ server: http, path: a.path, maxPayload })
+    : new WebSocketServer({ host: a.host, port: a.port, path: a.path, maxPayload, backlog: LISTEN_BACKLOG })
   wss.on('connection', (ws) => accept(createWebSocketStream(ws)))
   wss.on('error', () => {})
   let port: number
@@ -112,7 +130,8 @@ export function openSocket (address: string, opts: TransportOptions = {}): Promi
       s.once('error', fail)
       cleanup = () => s.destroy()
     } else {
-      const ws = new WebSocket(formatAddress(a), a.scheme === 'wss' ? { ...opts.tls } : {})
+      const maxPayload = wsMaxPayload(opts)
+      const ws = new WebSocket(formatAddress(a), a.scheme === 'wss' ? { ...opts.tls, maxPayload } : { maxPayload })
       ws.once('open', () => ok(createWebSocketStream(ws)))
       ws.once('error', fail)
       cleanup = () => ws.terminate()
@@ -143,7 +162,7 @@ function needTls (opts: TransportOptions, a: Address): tls.TlsOptions {
 function listenServer (server: net.Server, a: Address): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen(a.port, a.host, () => {
+    server.listen({ port: a.port, host: a.host, backlog: LISTEN_BACKLOG }, () => {
       server.removeListener('error', reject)
       resolve((server.address() as AddressInfo).port)
     })
