@@ -78,6 +78,7 @@ export { canonicalJson, signingBytes, SIGNATURE_DOMAIN } from './lib/trust/canon
 export { authenticate, peerKeyOf, AUTH_PROTOCOL } from './lib/trust/authenticate'
 export type { AuthOptions, AuthRole } from './lib/trust/authenticate'
 export { TokenBucket } from './lib/limits/token-bucket'
+export { TurnBudget, MESSAGES_PER_TURN, processTurnBudget } from './lib/stream/turn-budget'
 
 export { Bucket } from './lib/bucket/bucket'
 export type { BucketOptions } from './lib/bucket/bucket'

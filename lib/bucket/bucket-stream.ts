@@ -47,6 +47,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     tail,
     name: opts.name,
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
+    turnBudget: opts.turnBudget,
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
     // Only a grapevine bucket can be the peer: it decodes UTF-8 across chunks.
     ascii: false

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import type { ClockJSON, Header } from '../wire/types'
 import type { StreamStats } from './stats'
 import type { TimeStreamOptions } from './time-facts'
+import type { TurnBudget } from './turn-budget'
 
 /** Options of `replica.createStream(opts)`. */
 export interface StreamOptions extends TimeStreamOptions {
@@ -55,6 +56,12 @@ export interface StreamOptions extends TimeStreamOptions {
    * `[]` keeps JSON lines whatever the peer offers.
    */
   codecs?: readonly string[]
+  /**
+   * The per-turn message budget this stream's sending shares with others
+   * (see `TurnBudget`). Default: the one budget of the process, 2048
+   * messages per event-loop turn across all streams.
+   */
+  turnBudget?: TurnBudget
   /** A name, for logs and stats. */
   name?: string
 }

@@ -63,6 +63,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     tail: opts.tail !== false,
     name: opts.name,
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
+    turnBudget: opts.turnBudget,
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
     binary: offersBinary,
     maxSources
