@@ -67,6 +67,7 @@ export class Liveness {
   private timer: unknown = undefined
   private due = Infinity
   private stopped = false
+  private confirming = false
 
   constructor (hooks: LivenessHooks, opts: LivenessOptions = {}) {
     this.hooks = hooks
@@ -133,10 +134,22 @@ export class Liveness {
     this.due = Infinity
     if (this.stopped) return
     const now = this.timers.now()
-    if (this.handshakeTimeoutMs > 0 && !this.handshaken && now - this.startedAt >= this.handshakeTimeoutMs) {
+    const handshakeLate = this.handshakeTimeoutMs > 0 && !this.handshaken && now - this.startedAt >= this.handshakeTimeoutMs
+    const idleLate = this.idleTimeoutMs > 0 && now - this.lastReceived >= this.idleTimeoutMs
+    if ((handshakeLate || idleLate) && !this.confirming) {
+      // Timers run before the loop polls for I/O: after a busy stretch (a
+      // blocked loop, hundreds of catch-ups) the peer's header or bytes may
+      // be sitting unread. Look again once the loop has read its sockets.
+      this.confirming = true
+      this.due = now
+      this.timer = this.timers.setTimeout(() => this.check(), 0)
+      return
+    }
+    this.confirming = false
+    if (handshakeLate) {
       return this.fail('handshake', this.handshakeTimeoutMs, `no header from the peer within ${this.handshakeTimeoutMs} ms`)
     }
-    if (this.idleTimeoutMs > 0 && now - this.lastReceived >= this.idleTimeoutMs) {
+    if (idleLate) {
       return this.fail('idle', this.idleTimeoutMs, `nothing received from the peer for ${this.idleTimeoutMs} ms (peer gone or link half-open)`)
     }
     if (this.heartbeatMs > 0 && this.canBeat && now - this.lastSent >= this.heartbeatMs) {

@@ -134,3 +134,32 @@ test('a dialer reconnects after a half-open link times out', async (t) => {
   await proxy.close()
   await server.close()
 })
+
+test('a header that arrived while the event loop was blocked past the deadline is read before the deadline is judged', async (t) => {
+  const a = new Model('a')
+  a.set('k', 1)
+  const server = await serve(a, 'tcp://127.0.0.1:0', { handshakeTimeoutMs: 300, heartbeatMs: 0, idleTimeoutMs: 0 })
+  const accepted = new Promise<Link>((resolve) => server.once('link', resolve))
+  const { host, port } = parseAddress(server.address)
+  const sock = net.connect({ host, port })
+  await new Promise<void>((resolve) => sock.once('connect', () => resolve()))
+  const l = await accepted
+  // A real client's header line, written raw once the server's deadline runs.
+  const b = new Model('b')
+  const bs = b.createStream({ codecs: [] })
+  const header = await new Promise<Buffer>((resolve) => bs.once('data', resolve))
+  sock.write(header)
+  // Block the loop well past the deadline: the header sits unread in the
+  // kernel when the handshake timer fires.
+  const until0 = Date.now() + 800
+  while (Date.now() < until0) { /* a stretch of synchronous work */ }
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(l.error, undefined, 'the link was not timed out')
+  t.ok(l.stream.peerHeader !== undefined, 'the header was read')
+  sock.destroy()
+  await l.closed
+  bs.destroy()
+  await server.close()
+  a.dispose()
+  b.dispose()
+})
