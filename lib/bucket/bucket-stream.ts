@@ -48,6 +48,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     name: opts.name,
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    memoryBudget: opts.memoryBudget,
     // Only a grapevine bucket can be the peer: it decodes UTF-8 across chunks.
     ascii: false
   }, {

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import type { ClockJSON, Header } from '../wire/types'
 import type { StreamStats } from './stats'
 import type { TimeStreamOptions } from './time-facts'
+import type { MemoryBudget } from '../limits/memory-budget'
 
 /** Options of `replica.createStream(opts)`. */
 export interface StreamOptions extends TimeStreamOptions {
@@ -19,6 +20,15 @@ export interface StreamOptions extends TimeStreamOptions {
   startClock?: ClockJSON
   /** Longest incoming line in bytes. Default 1 MiB. */
   maxLineBytes?: number
+  /**
+   * A budget shared with other streams (`new MemoryBudget(bytes)`) for what
+   * this stream holds on its peer's behalf: the unfinished line or binary
+   * frame, and updates held for clock drift. When the streams together
+   * would go over it, the one holding the most is destroyed with
+   * ERR_OVERLOADED. `serve()` and `Mesh` make one for their connections
+   * (`maxHeldBytes`); pass one here to share it wider. Default none.
+   */
+  memoryBudget?: MemoryBudget
   /** Deepest incoming JSON. Default 64. */
   maxDepth?: number
   /**

@@ -64,6 +64,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     name: opts.name,
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    memoryBudget: opts.memoryBudget,
     binary: offersBinary,
     maxSources
   }, { fill, hasWork: () => outbox.hasWork || notices.length > 0, handle, onClose, settle: (done) => admission.settle(done) })
