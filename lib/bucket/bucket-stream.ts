@@ -49,6 +49,7 @@ export function createBucketStream (bucket: BucketStreamHost, opts: BucketStream
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
     turnBudget: opts.turnBudget,
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    memoryBudget: opts.memoryBudget,
     // Only a grapevine bucket can be the peer: it decodes UTF-8 across chunks.
     ascii: false
   }, {

@@ -40,6 +40,13 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_SOURCES'
   /** A bucket peer's handshake names more replicas than `maxNames`. */
   | 'ERR_TOO_MANY_NAMES'
+  /**
+   * A server's budget of bytes held for peers (`maxHeldBytes`: unfinished
+   * lines and frames, all connections
+   * together) was spent: the connection holding the most was closed.
+   * `details`: `held` (its bytes), `total` (all held before), `budget`.
+   */
+  | 'ERR_OVERLOADED'
   /** The replica was disposed while the stream was open. */
   | 'ERR_DISPOSED'
   /** The store is open elsewhere (another process, or another handle in this one). */

@@ -7,7 +7,8 @@ import { normalizeAddress } from './address'
 import { Dialer } from './dialer'
 import type { BackoffOptions } from './backoff'
 import { type Link, link } from './link'
-import { type NetOptions, streamOptions, transportOptions } from './serve'
+import { type NetOptions, memoryBudgetOf, streamOptions, transportOptions } from './serve'
+import type { MemoryBudget } from '../limits/memory-budget'
 import { type Listener, listenOn, openSocket } from './transports'
 import { MAX_GOSSIP, type MeshMeta, isMeshMeta } from './mesh-meta'
 
@@ -78,6 +79,8 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
   readonly replica: R
   /** This peer's id (the replica's id). */
   readonly id: string
+  /** The budget of bytes held for peers, shared by every link, dialed or accepted (`maxHeldBytes`). */
+  readonly memory: MemoryBudget
   private readonly opts: MeshOptions
   private readonly linked = new Map<string, Entry>()
   private readonly entries = new Set<Entry>()
@@ -94,6 +97,7 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     this.replica = replica
     this.id = replica.id
     this.opts = opts
+    this.memory = memoryBudgetOf(opts)
   }
 
   /** Create a mesh and start it (listen, then dial the seeds). */
@@ -194,7 +198,7 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
   }
 
   private attach (sock: Duplex, initiator: 'us' | 'them', dialAddr: string | undefined): Link {
-    const stream = this.replica.createStream({ ...streamOptions(this.opts), meta: this.meta() })
+    const stream = this.replica.createStream({ ...streamOptions(this.opts), meta: this.meta(), memoryBudget: this.memory })
     const l = link(stream, sock, { ...this.opts, sideTag: GOSSIP_TAG, onSideLine: (text) => this.onGossip(text) })
     const e: Entry = { link: l, initiator, dialAddr, peerId: undefined, address: undefined, duplicate: false }
     this.entries.add(e)

@@ -4,6 +4,7 @@ import { type FrameLimits, LineDecoder } from '../wire/line-decoder'
 import { BINARY_CODEC, FrameDecoder, FrameEncoder } from '../wire/binary-frames'
 import { GrapevineError } from '../errors/grapevine-error'
 import { FirstByteCheck } from '../wire/sniff'
+import type { MemoryHolder } from '../limits/memory-budget'
 
 /** A batch of outgoing messages (header, updates, "SYNC"). */
 export type OutBatch = readonly unknown[]
@@ -65,9 +66,12 @@ export function createEncoder (onBytes: (n: number) => void, binary = false, con
  * Decoder: bytes in, arrays of parsed JSON values out (one array per chunk).
  * A framing fault is reported through `onFatal` and everything after it is
  * ignored; nothing is thrown out of `write()`. With `binary`, a "gv-bin/1"
- * line switches the rest of the input to binary frames.
+ * line switches the rest of the input to binary frames. With `memory`,
+ * the bytes of an unfinished line or frame kept between chunks are
+ * reported to it after each chunk (one subtraction when they changed);
+ * once that holder is released or evicted, input is ignored.
  */
-export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void, onFatal: (err: GrapevineError) => void, binary = false, maxSources = 100_000): Transform {
+export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void, onFatal: (err: GrapevineError) => void, binary = false, maxSources = 100_000, memory?: MemoryHolder): Transform {
   const dec = new LineDecoder(limits)
   const first = new FirstByteCheck()
   // Set from the stop callback, hence a box (flow analysis does not see it).
@@ -89,6 +93,17 @@ export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void
     if (switched !== undefined && used < buf.length) switched.write(buf.subarray(used), out)
   }
   let failed = false
+  // Bytes last reported to `memory`.
+  let reported = 0
+  const report = (): void => {
+    if (memory === undefined) return
+    const now = dec.pendingBytes + (mode.frames === undefined ? 0 : mode.frames.pendingBytes)
+    if (now === reported) return
+    const delta = now - reported
+    reported = now
+    // May evict this stream (or others) before it returns.
+    memory.add(delta)
+  }
   const run = (fn: (out: unknown[]) => void, push: (v: unknown[]) => void): void => {
     if (failed) return
     const out: unknown[] = []
@@ -105,17 +120,21 @@ export function createDecoder (limits: FrameLimits, onBytes: (n: number) => void
   return through2({ writableObjectMode: false, readableObjectMode: true }, function (chunk: Buffer | string, _enc, cb) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
     onBytes(buf.length)
+    // Evicted from the memory budget: the stream is being torn down.
+    if (memory !== undefined && !memory.active) failed = true
     run((out) => {
       const wrong = first.check(buf)
       if (wrong !== undefined) throw wrong
       decode(buf, out)
     }, (v) => this.push(v))
+    if (!failed) report()
     cb()
   }, function (cb) {
     run((out) => {
       if (mode.frames === undefined) dec.end(out)
       else if (mode.frames.pendingBytes > 0) throw new GrapevineError('ERR_INVALID_FRAME', 'input ended inside a frame')
     }, (v) => this.push(v))
+    report()
     cb()
   })
 }

@@ -3,6 +3,7 @@ import type { ClockJSON, Header } from '../wire/types'
 import type { StreamStats } from './stats'
 import type { TimeStreamOptions } from './time-facts'
 import type { TurnBudget } from './turn-budget'
+import type { MemoryBudget } from '../limits/memory-budget'
 
 /** Options of `replica.createStream(opts)`. */
 export interface StreamOptions extends TimeStreamOptions {
@@ -20,6 +21,16 @@ export interface StreamOptions extends TimeStreamOptions {
   startClock?: ClockJSON
   /** Longest incoming line in bytes. Default 1 MiB. */
   maxLineBytes?: number
+  /**
+   * A budget shared with other streams (`new MemoryBudget(bytes)`) for what
+   * this stream holds on its peer's behalf: the unfinished line or binary
+   * frame (updates held for clock drift are bounded by `maxHeld`). When
+   * the streams together
+   * would go over it, the one holding the most is destroyed with
+   * ERR_OVERLOADED. `serve()` and `Mesh` make one for their connections
+   * (`maxHeldBytes`); pass one here to share it wider. Default none.
+   */
+  memoryBudget?: MemoryBudget
   /** Deepest incoming JSON. Default 64. */
   maxDepth?: number
   /**

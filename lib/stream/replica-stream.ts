@@ -65,6 +65,7 @@ export function createReplicaStream (host: StreamHost, opts: StreamOptions = {})
     maxMessagesPerSecond: opts.maxMessagesPerSecond,
     turnBudget: opts.turnBudget,
     handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    memoryBudget: opts.memoryBudget,
     binary: offersBinary,
     maxSources
   }, { fill, hasWork: () => outbox.hasWork || notices.length > 0, handle, onClose, settle: (done) => admission.settle(done) })

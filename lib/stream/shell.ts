@@ -2,6 +2,7 @@ import { Readable, Writable, type Duplex } from 'node:stream'
 import duplexify from 'duplexify'
 import { GrapevineError } from '../errors/grapevine-error'
 import { TokenBucket } from '../limits/token-bucket'
+import type { MemoryBudget, MemoryHolder } from '../limits/memory-budget'
 import type { Session } from '../session/session'
 import type { FrameLimits } from '../wire/line-decoder'
 import { type EncoderControl, createDecoder, createEncoder, type OutBatch } from './codec'
@@ -38,6 +39,8 @@ export interface ShellOptions {
   readonly maxSources?: number
   /** The per-turn budget shared with other streams. Default: the process's. */
   readonly turnBudget?: TurnBudget
+  /** Count what this stream holds for its peer here; eviction destroys the stream (ERR_OVERLOADED). */
+  readonly memoryBudget?: MemoryBudget | undefined
 }
 
 /** Facts every grapevine stream exposes. */
@@ -73,6 +76,8 @@ export interface Shell {
   fatalAfterFlush (err: Error): void
   /** End both sides (dispose): at once if no one reads this stream, else after a short grace. */
   shutdown (): void
+  /** This stream's share of a memory budget, if any: report other peer-held bytes here too. */
+  readonly memory: MemoryHolder | undefined
 }
 
 /** How long a stream ending with an error waits for what it queued to be read. */
@@ -197,9 +202,11 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
       fatal(e)
     }
   }
+  // Registered before the decoder exists, so its handler only refers to `fatal`.
+  const memory = opts.memoryBudget?.register((err) => fatal(err))
   const encoding: EncoderControl = { ascii: opts.ascii !== false }
   const encoder = createEncoder((n) => { stats.bytesSent += n }, opts.binary === true, encoding)
-  const decoder = createDecoder(opts.limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err), opts.binary === true, opts.maxSources)
+  const decoder = createDecoder(opts.limits, (n) => { stats.bytesReceived += n }, (err) => fatal(err), opts.binary === true, opts.maxSources, memory)
   const sink = new Writable({
     objectMode: true,
     write (values: unknown[], _enc, cb) {
@@ -269,6 +276,7 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
   stream.on('end', () => { ended = true; maybeClose() })
   stream.once('close', () => {
     closed = true
+    memory?.release()
     hooks.onClose()
     decoder.destroy()
     out.destroy()
@@ -296,6 +304,7 @@ export function createShell (opts: ShellOptions, hooks: ShellHooks): Shell {
     fatal,
     fatalAfterFlush,
     shutdown,
+    memory,
     rawUtf8: () => { encoding.ascii = false }
   }
 }
