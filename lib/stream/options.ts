@@ -25,8 +25,7 @@ export interface StreamOptions extends TimeStreamOptions {
    * A budget shared with other streams (`new MemoryBudget(bytes)`) for what
    * this stream holds on its peer's behalf: the unfinished line or binary
    * frame (updates held for clock drift are bounded by `maxHeld`). When
-   * the streams together
-   * would go over it, the one holding the most is destroyed with
+   * the streams together would go over it, the one holding the most is destroyed with
    * ERR_OVERLOADED. `serve()` and `Mesh` make one for their connections
    * (`maxHeldBytes`); pass one here to share it wider. Default none.
    */
