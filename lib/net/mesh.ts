@@ -11,6 +11,9 @@ import { type NetOptions, memoryBudgetOf, streamOptions, transportOptions } from
 import type { MemoryBudget } from '../limits/memory-budget'
 import { type Listener, listenOn, openSocket } from './transports'
 import { MAX_GOSSIP, type MeshMeta, isMeshMeta } from './mesh-meta'
+import { AddressBook } from './address-book'
+import { DialPacer } from './dial-pacer'
+import { realTimers } from './backoff'
 
 /** Tag of the gossip side lines (`"gv-mesh <addr> <addr>..."`). */
 const GOSSIP_TAG = 'gv-mesh'
@@ -27,10 +30,22 @@ export interface MeshOptions extends NetOptions, BackoffOptions {
   gossip?: boolean
   /** A link lasting this long resets a dialer's backoff, in ms. Default 10 000. */
   stableMs?: number
-  /** Forget a gossiped (non-seed) address after this many failed dials in a row. Default 8. */
+  /**
+   * Forget a verified (non-seed) address after this many failed dials in a
+   * row. Default 8. An address only heard of by gossip is forgotten at its
+   * first dial that does not reach a peer's header.
+   */
   forgetAfter?: number
   /** Most addresses known at once; gossip past it is ignored (a hostile peer cannot make us dial the world). Default 1024. */
   maxKnown?: number
+  /** Most addresses heard of by gossip and not yet reached, all peers together. Default half of `maxKnown`. */
+  maxUnverified?: number
+  /** Most such addresses one peer's gossip may hold. Default 32. */
+  maxGossipPerPeer?: number
+  /** How long a forgotten address is ignored when gossiped again, in ms. Default 600 000. */
+  forgetForMs?: number
+  /** Most dials per second, all addresses together (seeds and verified addresses first). Default 10. */
+  maxDialsPerSecond?: number
 }
 
 /** What a mesh carries: anything with an id and `createStream()` (a replica, later a bucket). */
@@ -72,8 +87,14 @@ interface Entry {
  * dial each other at once, both keep the link opened by the smaller id and
  * close the other, so they agree without a round trip.
  *
+ * Gossiped addresses are peer input: an `AddressBook` bounds them (per
+ * announcing peer and all together, never displacing seeds or verified
+ * addresses), a dial counts as a success only once the peer's header
+ * arrived, and one `DialPacer` caps the mesh's dials per second.
+ *
  * Events: 'peer-join' (info), 'peer-leave' (info), 'address' (addr) when
- * an address is learned, 'error' is never emitted (links fail alone).
+ * an address is admitted, 'forget' (addr) when one is dropped; 'error' is
+ * never emitted (links fail alone).
  */
 export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
   readonly replica: R
@@ -89,6 +110,8 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
   private readonly seeds = new Set<string>()
   private readonly self = new Set<string>()
   private readonly servers: Listener[] = []
+  private readonly book: AddressBook
+  private readonly pacer: DialPacer
   private advertised: string | undefined
   private closedFlag = false
 
@@ -97,6 +120,14 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     this.replica = replica
     this.id = replica.id
     this.opts = opts
+    this.book = new AddressBook({
+      maxKnown: opts.maxKnown,
+      maxUnverified: opts.maxUnverified,
+      perPeer: opts.maxGossipPerPeer,
+      forgetAfter: opts.forgetAfter,
+      quarantineMs: opts.forgetForMs
+    })
+    this.pacer = new DialPacer(opts.maxDialsPerSecond ?? 10, opts.timers ?? realTimers)
     this.memory = memoryBudgetOf(opts)
   }
 
@@ -133,7 +164,9 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
   join (address: string): void {
     const addr = normalizeAddress(address)
     this.seeds.add(addr)
-    this.learn(addr)
+    if (this.closedFlag || this.self.has(addr)) return
+    this.book.seed(addr)
+    if (!this.dialers.has(addr)) this.dial(addr)
   }
 
   /** The live peers, one per peer id. */
@@ -146,6 +179,11 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     return this.linked.get(id)?.link
   }
 
+  /** How the address book stands: addresses known, of them unverified, dials granted and waiting. */
+  get addressStats (): { known: number, unverified: number, dials: number, dialsWaiting: number } {
+    return { known: this.book.size, unverified: this.book.unverifiedCount, dials: this.pacer.granted, dialsWaiting: this.pacer.waiting }
+  }
+
   /** Addresses known (dialed or waiting to be dialed). */
   known (): string[] {
     return [...this.dialers.keys()]
@@ -156,6 +194,7 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     if (this.closedFlag) return
     this.closedFlag = true
     for (const d of this.dialers.values()) d.close()
+    this.pacer.close()
     for (const e of this.entries) e.link.close()
     await Promise.all(this.servers.map((l) => l.close()))
     await Promise.all([...this.entries].map((e) => e.link.closed))
@@ -171,17 +210,27 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     return { id: e.peerId ?? '', address: e.address, initiator: e.initiator, stats: e.link.stream.stats, synced: e.link.stream.synced }
   }
 
-  private learn (addr: string): void {
-    if (this.closedFlag || this.self.has(addr) || this.dialers.has(addr)) return
-    if (!this.seeds.has(addr) && (this.opts.gossip === false || this.dialers.size >= (this.opts.maxKnown ?? 1024))) return
-    const d = new Dialer<Link>(async () => {
+  /** `announcer` (a peer id) told us of `addr`: know it and dial it if the address book admits it. */
+  private learn (addr: string, announcer: string): void {
+    if (this.closedFlag || this.self.has(addr) || this.dialers.has(addr) || this.opts.gossip === false) return
+    const { added, evicted } = this.book.admit(addr, announcer, Date.now())
+    for (const ev of evicted) this.drop(ev, true)
+    if (added) this.dial(addr)
+  }
+
+  /** Keep dialing `addr` (paced, and only counted a success once the peer's header arrived). */
+  private dial (addr: string): void {
+    const d: Dialer<Link> = new Dialer<Link>(async () => {
+      await this.pacer.acquire(this.book.kind(addr) !== 'unverified', () => d.closed || this.closedFlag)
+      if (d.closed || this.closedFlag) throw new Error('mesh closed')
       const sock = await openSocket(addr, transportOptions(this.opts))
-      return this.attach(sock, 'us', addr)
+      const l = this.attach(sock, 'us', addr)
+      await handshaken(l)
+      return l
     }, { ...this.opts, start: false })
     this.dialers.set(addr, d)
     d.on('fail', () => {
-      const limit = this.opts.forgetAfter ?? 8
-      if (!this.seeds.has(addr) && d.attempts >= limit) this.forget(addr)
+      if (this.dialers.get(addr) === d && this.book.failed(addr, Date.now())) this.drop(addr, true)
     })
     this.emit('address', addr)
     const peer = this.addrPeer.get(addr)
@@ -189,18 +238,28 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     else d.start()
   }
 
-  private forget (addr: string): void {
+  /** Stop dialing `addr` and forget it ('forget' event when `told`). */
+  private drop (addr: string, told: boolean): void {
     const d = this.dialers.get(addr)
     if (d === undefined) return
     this.dialers.delete(addr)
     this.addrPeer.delete(addr)
     d.close()
+    if (told) this.emit('forget', addr)
+  }
+
+  /** Forget our own address (it came back by gossip). */
+  private forget (addr: string): void {
+    this.book.remove(addr)
+    this.drop(addr, false)
   }
 
   private attach (sock: Duplex, initiator: 'us' | 'them', dialAddr: string | undefined): Link {
     const stream = this.replica.createStream({ ...streamOptions(this.opts), meta: this.meta(), memoryBudget: this.memory })
-    const l = link(stream, sock, { ...this.opts, sideTag: GOSSIP_TAG, onSideLine: (text) => this.onGossip(text) })
+    let entry: Entry | undefined
+    const l = link(stream, sock, { ...this.opts, sideTag: GOSSIP_TAG, onSideLine: (text) => { if (entry !== undefined) this.onGossip(entry, text) } })
     const e: Entry = { link: l, initiator, dialAddr, peerId: undefined, address: undefined, duplicate: false }
+    entry = e
     this.entries.add(e)
     if (this.closedFlag) l.close()
     stream.once('header', (h: Header) => this.onHeader(e, h))
@@ -220,7 +279,10 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     }
     const meta = isMeshMeta(h.meta) ? h.meta : undefined
     if (meta !== undefined && typeof meta.addr === 'string') e.address = safeNormalize(meta.addr)
-    if (e.dialAddr !== undefined) this.addrPeer.set(e.dialAddr, peerId)
+    if (e.dialAddr !== undefined) {
+      this.addrPeer.set(e.dialAddr, peerId)
+      this.book.verified(e.dialAddr)
+    }
     if (e.address !== undefined) this.addrPeer.set(e.address, peerId)
     const existing = this.linked.get(peerId)
     // Whatever we learned since this link's header was built, it hears now.
@@ -239,8 +301,8 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
       loser.link.close()
       this.pauseDialersOf(peerId, keepNew ? e : existing)
     }
-    if (e.address !== undefined) this.learn(e.address)
-    if (meta !== undefined) for (const p of meta.peers) { const a = safeNormalize(p); if (a !== undefined) this.learn(a) }
+    if (e.address !== undefined) this.learn(e.address, peerId)
+    if (meta !== undefined) for (const p of meta.peers) { const a = safeNormalize(p); if (a !== undefined) this.learn(a, peerId) }
   }
 
   /** Tell every other live peer about a new peer's address. */
@@ -248,11 +310,12 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     for (const x of this.linked.values()) if (x !== except) x.link.sendSideLine(GOSSIP_TAG, addr)
   }
 
-  private onGossip (text: string): void {
-    if (this.opts.gossip === false) return
+  private onGossip (e: Entry, text: string): void {
+    // Gossip counts against the peer that sent it, so it waits for its header.
+    if (this.opts.gossip === false || e.peerId === undefined || e.duplicate) return
     for (const p of text.split(' ').slice(0, MAX_GOSSIP)) {
       const a = safeNormalize(p)
-      if (a !== undefined) this.learn(a)
+      if (a !== undefined) this.learn(a, e.peerId)
     }
   }
 
@@ -282,6 +345,17 @@ export class Mesh<R extends MeshReplica = MeshReplica> extends EventEmitter {
     this.emit('peer-leave', this.info(e))
     for (const [addr, d] of this.dialers) if (this.addrPeer.get(addr) === peerId) d.resume()
   }
+}
+
+/** Resolves once the link got the peer's header; rejects if it closed first. */
+async function handshaken (l: Link): Promise<void> {
+  if (l.stream.peerHeader !== undefined) return
+  await new Promise<void>((resolve, reject) => {
+    l.stream.once('header', () => resolve())
+    void l.closed.then(() => {
+      if (l.stream.peerHeader === undefined) reject(l.error ?? new Error('the peer closed before its header'))
+    })
+  })
 }
 
 function safeNormalize (addr: string): string | undefined {
